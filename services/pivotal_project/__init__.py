@@ -1,0 +1,1 @@
+"""The project service of Pivotal Flow."""

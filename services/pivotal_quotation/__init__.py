@@ -1,0 +1,1 @@
+"""The quotation service of Pivotal Flow."""

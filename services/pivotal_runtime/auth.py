@@ -1,0 +1,132 @@
+"""Verifies access tokens (JWT) against the identity service's keys and builds the Principal.
+
+Keys come from a `KeySource`: the JWKS fetched from identity (cached, refreshed when a token
+names an unknown `kid`, at most once per `min_refresh_interval`), or a fixed set in tests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import jwt
+
+from pivotal_runtime.context import Principal
+from pivotal_runtime.errors import Unauthenticated
+from pivotal_runtime.permissions import permissions_of
+
+ALLOWED_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+REQUIRED_CLAIMS = ("sub", "org", "iss", "aud", "exp", "iat", "jti")
+
+
+class KeySource(Protocol):
+    def key_for(self, kid: str) -> object | None: ...
+
+
+class StaticKeySource:
+    """A fixed {kid: public key} map (tests, or keys mounted from a file)."""
+
+    def __init__(self, keys: dict[str, object]) -> None:
+        self._keys = dict(keys)
+
+    def key_for(self, kid: str) -> object | None:
+        return self._keys.get(kid)
+
+
+class JwksKeySource:
+    """Keys from a JWKS document, fetched lazily and refreshed on an unknown `kid`."""
+
+    def __init__(
+        self,
+        fetch_jwks: Callable[[], dict],
+        *,
+        min_refresh_interval: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch_jwks
+        self._min_interval = min_refresh_interval
+        self._clock = clock
+        self._keys: dict[str, object] = {}
+        self._fetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def key_for(self, kid: str) -> object | None:
+        key = self._keys.get(kid)
+        if key is None and self._may_refresh():
+            self.refresh()
+            key = self._keys.get(kid)
+        return key
+
+    def _may_refresh(self) -> bool:
+        return self._fetched_at is None or self._clock() - self._fetched_at >= self._min_interval
+
+    def refresh(self) -> None:
+        with self._lock:
+            if self._fetched_at is not None and not self._may_refresh():
+                return
+            self._fetched_at = self._clock()
+            try:
+                document = self._fetch()
+            except Exception:  # identity unreachable: keep the keys we have
+                return
+            keys = {}
+            for jwk in document.get("keys", []):
+                if jwk.get("kid") and jwk.get("use", "sig") == "sig":
+                    keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk).key
+            self._keys = keys
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str, leeway: int = 30) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as error:
+            raise Unauthenticated(f"malformed token: {error}") from None
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise Unauthenticated(f"token algorithm {algorithm!r} is not accepted")
+        kid = header.get("kid")
+        key = self._keys.key_for(kid) if kid else None
+        if key is None:
+            raise Unauthenticated("token is signed by an unknown key")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("token has expired", reason="TOKEN_EXPIRED") from None
+        except jwt.InvalidTokenError as error:
+            raise Unauthenticated(f"token rejected: {error}") from None
+        roles = frozenset(claims.get("roles", []))
+        return Principal(
+            subject=claims["sub"],
+            organization_id=claims["org"],
+            roles=roles,
+            permissions=permissions_of(roles, claims.get("perms", [])),
+            session_id=claims.get("sid"),
+            token_id=claims["jti"],
+            token=token,
+        )
+
+
+def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str | None:
+    for key, value in metadata or ():
+        if key == "authorization" and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None

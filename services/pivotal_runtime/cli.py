@@ -1,0 +1,73 @@
+"""`pivotal`: run the whole product, one service, or the migrations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pivotal_runtime.settings import SERVICE_NAMES, Mode, load_settings
+
+app = typer.Typer(help="Pivotal Flow: a gRPC backend for professional-services firms.",
+                  no_args_is_help=True, add_completion=False)
+
+
+def _service(value: str) -> str:
+    if value not in SERVICE_NAMES:
+        raise typer.BadParameter(f"unknown service {value!r}; one of {', '.join(SERVICE_NAMES)}")
+    return value
+
+
+def _prepare(**overrides):
+    from pivotal_runtime.logs import configure_logging
+
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level, settings.log_json)
+    return settings
+
+
+@app.command()
+def up() -> None:
+    """Run everything in one process (embedded mode: SQLite files, in-process bus)."""
+    from pivotal_runtime.bootstrap import build_host, run_until_signalled
+    from pivotal_runtime.migrations import upgrade_all
+
+    settings = _prepare()
+    if settings.mode is Mode.EMBEDDED:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_all(settings, SERVICE_NAMES)
+    run_until_signalled(build_host(settings, name) for name in SERVICE_NAMES)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="identity, quotation, project, time or billing",
+                                           callback=_service)],
+    migrate: Annotated[bool, typer.Option(help="apply migrations before serving")] = False,
+) -> None:
+    """Run one service in its own process."""
+    from pivotal_runtime.bootstrap import build_host, run_until_signalled
+    from pivotal_runtime.migrations import upgrade
+
+    settings = _prepare()
+    if migrate or settings.mode is Mode.EMBEDDED:
+        upgrade(settings, service)
+    run_until_signalled([build_host(settings, service)])
+
+
+@app.command()
+def migrate(
+    service: Annotated[list[str] | None, typer.Argument(help="services to migrate (default all)")] = None,
+) -> None:
+    """Apply the database migrations of every service (or of the ones named)."""
+    from pivotal_runtime.migrations import current_revision, upgrade_all
+
+    settings = _prepare()
+    names = [_service(name) for name in service] if service else list(SERVICE_NAMES)
+    upgrade_all(settings, names)
+    for name in names:
+        typer.echo(f"{name}: at revision {current_revision(settings, name)}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,169 @@
+"""Server bootstrap: one gRPC server per service with health (real state), reflection,
+interceptors and a graceful drain."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import grpc
+from google.protobuf import message_factory
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import server_interceptor as otel_server_interceptor
+
+from pivotal_runtime import contract
+from pivotal_runtime.auth import TokenVerifier
+from pivotal_runtime.errors import Unimplemented
+from pivotal_runtime.interceptors import (
+    AccessLogInterceptor,
+    AuthInterceptor,
+    ErrorInterceptor,
+    RequestIdInterceptor,
+)
+from pivotal_runtime.settings import Settings
+
+log = logging.getLogger("pivotal.server")
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+DOMAIN_PACKAGES = {name: f"pivotal_{name}.service" for name in
+                   ("identity", "quotation", "project", "time", "billing")}
+
+
+class Pingable(Protocol):
+    def ping(self) -> bool: ...
+
+
+@dataclass
+class ServiceDeps:
+    """Everything a domain's `register` may need, built once by the bootstrap."""
+
+    settings: Settings
+    name: str
+    database: Pingable
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def _unimplemented_handler(service) -> grpc.GenericRpcHandler:
+    handlers = {}
+    for method in service.methods:
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+        full = f"{service.full_name}/{method.name}"
+
+        def not_yet(request, context, full=full):
+            raise Unimplemented(
+                f"{full} is part of the contract but not implemented yet by this release"
+            )
+
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            not_yet,
+            request_deserializer=request_class.FromString,
+            response_serializer=response_class.SerializeToString,
+        )
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
+def register_domain(server: grpc.Server, deps: ServiceDeps) -> set[str]:
+    """Lets the domain package add its servicers; returns the gRPC services it registered."""
+    try:
+        module = importlib.import_module(DOMAIN_PACKAGES[deps.name])
+    except ModuleNotFoundError as error:
+        if error.name != DOMAIN_PACKAGES[deps.name]:
+            raise
+        return set()
+    return set(module.register(server, deps) or ())
+
+
+class ServiceHost:
+    """One service's gRPC server and its lifecycle: start, health, drain, stop."""
+
+    def __init__(
+        self,
+        deps: ServiceDeps,
+        verifier: TokenVerifier,
+        *,
+        port: int | None = None,
+        extra_registrations: list = (),
+    ) -> None:
+        settings = deps.settings
+        self.deps = deps
+        self.name = deps.name
+        self._grace = settings.grace_period_seconds
+        self._probe_interval = settings.health_probe_interval_seconds
+        self._draining = threading.Event()
+        self._stopped = threading.Event()
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=settings.max_workers,
+                                       thread_name_prefix=f"{self.name}-rpc"),
+            interceptors=[
+                otel_server_interceptor(),
+                RequestIdInterceptor(),
+                AccessLogInterceptor(),
+                ErrorInterceptor(self.name),
+                AuthInterceptor(verifier, contract.method_rules()),
+            ],
+            options=[
+                ("grpc.keepalive_time_ms", 60_000),
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+                ("grpc.max_connection_age_ms", 30 * 60_000),
+                ("grpc.max_connection_age_grace_ms", int(self._grace * 1000)),
+            ],
+        )
+        registered = register_domain(self.server, deps)
+        for add in extra_registrations:
+            registered |= set(add(self.server) or ())
+        self.service_names = [s.full_name for s in contract.services_of(self.name)]
+        for service in contract.services_of(self.name):
+            if service.full_name not in registered:
+                self.server.add_generic_rpc_handlers((_unimplemented_handler(service),))
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
+        bind = f"{settings.host}:{port if port is not None else settings.port_of(self.name)}"
+        self.port = self.server.add_insecure_port(bind)
+        self._set_health(NOT_SERVING)
+
+    def _set_health(self, status) -> None:
+        for name in ("", *self.service_names):
+            self.health.set(name, status)
+
+    def start(self) -> None:
+        self.server.start()
+        self._refresh_health()
+        threading.Thread(target=self._watch_database, name=f"{self.name}-health",
+                         daemon=True).start()
+        log.info("%s serving on port %s", self.name, self.port)
+
+    def _refresh_health(self) -> bool:
+        healthy = self.deps.database.ping()
+        if not self._draining.is_set():
+            self._set_health(SERVING if healthy else NOT_SERVING)
+        return healthy
+
+    def _watch_database(self) -> None:
+        was_healthy = True
+        while not self._stopped.wait(self._probe_interval):
+            healthy = self._refresh_health()
+            if healthy != was_healthy:
+                log.warning("%s database %s", self.name, "is back" if healthy else "unreachable")
+                was_healthy = healthy
+
+    def drain(self) -> threading.Event:
+        """Reports NOT_SERVING, refuses new calls, lets in-flight calls finish within grace."""
+        self._draining.set()
+        self.health.enter_graceful_shutdown()
+        log.info("%s draining (grace %.1fs)", self.name, self._grace)
+        done = self.server.stop(self._grace)
+        self._stopped.set()
+        return done
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()

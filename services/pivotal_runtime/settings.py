@@ -1,0 +1,121 @@
+"""Typed settings, read once from the environment (prefix `PIVOTAL_`).
+
+No other module reads `os.environ`: the CLI builds a `Settings` and passes it down.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES: tuple[str, ...] = ("identity", "quotation", "project", "time", "billing")
+DEFAULT_PORTS: dict[str, int] = {
+    "identity": 50051,
+    "quotation": 50052,
+    "project": 50053,
+    "time": 50054,
+    "billing": 50055,
+}
+
+
+class Mode(str, Enum):
+    EMBEDDED = "embedded"
+    SERVICES = "services"
+    MESH = "mesh"
+
+
+class Settings(BaseSettings):
+    """Every knob of a Pivotal Flow process. Environment: `PIVOTAL_<FIELD>` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix="PIVOTAL_", extra="ignore", frozen=True)
+
+    mode: Mode = Mode.EMBEDDED
+    # Where embedded mode keeps its SQLite files, mail folder and development keys.
+    state_dir: Path = Path(".state")
+    # PostgreSQL URL (services/mesh modes), e.g. postgresql+psycopg://user@host:5432/pivotal.
+    # Each service uses its own schema (`identity`, `quotation`, ...) in that database.
+    database_url: str | None = None
+    # AMQP URL of RabbitMQ (services/mesh modes), e.g. amqp://guest:guest@127.0.0.1:5672/%2F
+    amqp_url: str | None = None
+    # Address the gRPC servers bind to, and their ports.
+    host: str = "127.0.0.1"
+    identity_port: int = Field(DEFAULT_PORTS["identity"], ge=1, le=65535)
+    quotation_port: int = Field(DEFAULT_PORTS["quotation"], ge=1, le=65535)
+    project_port: int = Field(DEFAULT_PORTS["project"], ge=1, le=65535)
+    time_port: int = Field(DEFAULT_PORTS["time"], ge=1, le=65535)
+    billing_port: int = Field(DEFAULT_PORTS["billing"], ge=1, le=65535)
+    # Worker threads per gRPC server.
+    max_workers: int = Field(16, ge=1, le=1024)
+    # Seconds in-flight calls get to finish after SIGTERM before they are cancelled.
+    grace_period_seconds: float = Field(10.0, gt=0, le=600)
+    # Seconds between database health probes.
+    health_probe_interval_seconds: float = Field(2.0, gt=0, le=300)
+    # JWT verification.
+    jwt_issuer: str = "https://identity.pivotal.local"
+    jwt_audience: str = "pivotal"
+    # A JWKS file to trust instead of fetching identity's keys (operators may mount one).
+    jwks_file: Path | None = None
+    # Minimum seconds between two JWKS refreshes triggered by an unknown `kid`.
+    jwks_refresh_min_interval_seconds: float = Field(30.0, ge=0)
+    # Extra clock skew tolerated on `exp`/`iat`.
+    jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+    # Deadline applied to internal calls that set none.
+    default_deadline_seconds: float = Field(5.0, gt=0, le=300)
+    # Logging.
+    log_level: str = "INFO"
+    log_json: bool = True
+    # OpenTelemetry OTLP endpoint; traces are only exported when it is set.
+    otlp_endpoint: str | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("postgresql", "sqlite")):
+            raise ValueError("must be a postgresql+psycopg:// or sqlite:/// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    def port_of(self, service: str) -> int:
+        return int(getattr(self, f"{service}_port"))
+
+    def address_of(self, service: str) -> str:
+        return f"{self.host}:{self.port_of(service)}"
+
+    def database_url_for(self, service: str) -> str:
+        """The service's own database: PostgreSQL when configured, else a SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / f'{service}.db').resolve()}"
+
+    def schema_for(self, service: str) -> str | None:
+        """PostgreSQL schema of a service (None on SQLite, where the file is the boundary)."""
+        return service if self.database_url and self.database_url.startswith("postgresql") else None
+
+
+class SettingsError(SystemExit):
+    """Start-up stops with a message that names the offending environment variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"])
+            lines.append(f"PIVOTAL_{field.upper()}: {problem['msg']} (got {problem.get('input')!r})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

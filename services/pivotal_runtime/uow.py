@@ -1,0 +1,143 @@
+"""The unit of work: one transaction holding a service's state changes and its outbox events.
+
+    with database.unit_of_work() as uow:
+        uow.session.add(quote)
+        uow.add_event(QuoteCreated(...), aggregate_id=quote.id, organization_id=quote.org_id)
+        uow.commit()
+
+Leaving the block without `commit()` rolls everything back, events included.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from google.protobuf.message import Message
+from pivotal.options.v1 import options_pb2
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from pivotal_runtime.context import current_request_id
+from pivotal_runtime.db import Database
+from pivotal_runtime.outbox import inbox, outbox
+from pivotal_runtime.telemetry import current_traceparent
+
+log = logging.getLogger(__name__)
+
+
+def aggregate_type_of(message: Message) -> str:
+    """The `(pivotal.options.v1.event).aggregate` option of an event message, or ""."""
+    return str(message.DESCRIPTOR.GetOptions().Extensions[options_pb2.event].aggregate)
+
+
+class UnitOfWork:
+    def __init__(self, database: Database):
+        self._database = database
+        self._session: Session | None = None
+        self._events: list[dict[str, Any]] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    def __enter__(self) -> Self:
+        self._session = self._database.sessionmaker()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.session.close()
+            self._session = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work in a `with` block")
+        return self._session
+
+    def add_event(
+        self,
+        message: Message,
+        *,
+        aggregate_id: str,
+        organization_id: str,
+        subject: str | None = None,
+        aggregate_type: str | None = None,
+    ) -> str:
+        """Stages `message` for the outbox; it is written by `commit()`. Returns the event id."""
+        kind = aggregate_type or aggregate_type_of(message)
+        if not kind:
+            raise ValueError(
+                f"{message.DESCRIPTOR.full_name} declares no (pivotal.options.v1.event).aggregate"
+                " option: pass aggregate_type"
+            )
+        event_id = str(uuid.uuid4())
+        self._events.append(
+            {
+                "event_id": event_id,
+                "event_type": message.DESCRIPTOR.full_name,
+                "aggregate_type": kind,
+                "aggregate_id": aggregate_id,
+                "subject": subject or aggregate_id,
+                "organization_id": organization_id,
+                "payload": message.SerializeToString(),
+                "occurred_at": datetime.now(UTC),
+                "traceparent": current_traceparent(),
+                "request_id": current_request_id(),
+                "attempts": 0,
+            }
+        )
+        return event_id
+
+    def record_inbox(self, consumer: str, event_id: str, event_type: str) -> bool:
+        """Marks `event_id` processed by `consumer` in this transaction.
+
+        False when it already was, including by a concurrent transaction that committed first
+        (the insert waits for it on the primary key, then does nothing).
+        """
+        insert = postgresql.insert if self._database.is_postgres else sqlite.insert
+        statement = (
+            insert(inbox)
+            .values(
+                consumer=consumer,
+                event_id=event_id,
+                event_type=event_type,
+                processed_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(inbox.c.event_id)
+        )
+        return self.session.execute(statement).first() is not None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Runs `callback` once the next `commit()` succeeds; dropped on rollback."""
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        # State is flushed first so that the outbox ids are drawn while the aggregate rows are
+        # locked: events of one aggregate then get ids in their commit order.
+        self.session.flush()
+        if self._events:
+            self.session.execute(outbox.insert(), self._events)
+        self.session.commit()
+        self._events.clear()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
+
+    def rollback(self) -> None:
+        self._events.clear()
+        self._after_commit.clear()
+        self.session.rollback()

@@ -1,0 +1,1 @@
+"""The time service of Pivotal Flow."""

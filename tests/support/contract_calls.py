@@ -1,0 +1,61 @@
+"""Calls any contract RPC by name with an empty request (for runtime-level tests)."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import descriptor_pool, message_factory
+
+from pivotal_runtime.contract import MethodRule, method_rules
+
+
+def call(channel: grpc.Channel, full_method: str, metadata=(), request=None, timeout=5.0):
+    service_name, method_name = full_method.lstrip("/").split("/")
+    method = descriptor_pool.Default().FindServiceByName(service_name).methods_by_name[method_name]
+    request_class = message_factory.GetMessageClass(method.input_type)
+    response_class = message_factory.GetMessageClass(method.output_type)
+    stub = channel.unary_unary(full_method, request_serializer=request_class.SerializeToString,
+                               response_deserializer=response_class.FromString)
+    return stub.with_call(request or request_class(), metadata=metadata, timeout=timeout)
+
+
+def find_rule(workload: str, *, public=None, permission=None, authenticated=None) -> MethodRule:
+    for rule in method_rules().values():
+        if rule.workload != workload:
+            continue
+        if public is not None and rule.public != public:
+            continue
+        if authenticated is not None and rule.authenticated != authenticated:
+            continue
+        if permission is True and not rule.permission:
+            continue
+        if isinstance(permission, str) and rule.permission != permission:
+            continue
+        return rule
+    raise LookupError(f"no {workload} method matching")
+
+
+def implement(rule: MethodRule, behavior):
+    """A registration (for ServiceHost's extra_registrations) that serves one contract RPC
+    with `behavior`; the rest of that gRPC service answers UNIMPLEMENTED."""
+    method = descriptor_pool.Default().FindServiceByName(rule.service).methods_by_name[rule.method]
+    request_class = message_factory.GetMessageClass(method.input_type)
+    response_class = message_factory.GetMessageClass(method.output_type)
+
+    def not_here(request, context):
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "not part of this test server")
+
+    def add(server):
+        handlers = {}
+        for other in method.containing_service.methods:
+            handlers[other.name] = grpc.unary_unary_rpc_method_handler(
+                behavior if other.name == rule.method else not_here,
+                request_deserializer=message_factory.GetMessageClass(other.input_type).FromString,
+                response_serializer=message_factory.GetMessageClass(
+                    other.output_type).SerializeToString)
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(rule.service, handlers),))
+        return {rule.service}
+
+    add.response_class = response_class
+    add.request_class = request_class
+    return add

@@ -110,12 +110,18 @@ class SettingsError(SystemExit):
     """Start-up stops with a message that names the offending environment variable."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(cls: type[BaseSettings] = Settings, **overrides: object):
+    """Reads a settings class from the environment; a bad value names its variable.
+
+    Domains keep their own settings class (for example `IdentitySettings` with the prefix
+    `PIVOTAL_IDENTITY_`) and load it through here, once, at bootstrap.
+    """
+    prefix = cls.model_config.get("env_prefix", "")
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         lines = []
         for problem in error.errors():
             field = ".".join(str(part) for part in problem["loc"])
-            lines.append(f"PIVOTAL_{field.upper()}: {problem['msg']} (got {problem.get('input')!r})")
+            lines.append(f"{prefix}{field.upper()}: {problem['msg']} (got {problem.get('input')!r})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -8,6 +8,13 @@ from google.protobuf import descriptor_pool, message_factory
 from pivotal_runtime.contract import MethodRule, method_rules
 
 
+def message_classes(rule: MethodRule):
+    """The request and response classes of a contract RPC."""
+    method = descriptor_pool.Default().FindServiceByName(rule.service).methods_by_name[rule.method]
+    return (message_factory.GetMessageClass(method.input_type),
+            message_factory.GetMessageClass(method.output_type))
+
+
 def call(channel: grpc.Channel, full_method: str, metadata=(), request=None, timeout=5.0):
     service_name, method_name = full_method.lstrip("/").split("/")
     method = descriptor_pool.Default().FindServiceByName(service_name).methods_by_name[method_name]

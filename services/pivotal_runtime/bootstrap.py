@@ -8,11 +8,15 @@ import logging
 import signal
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pivotal_runtime.auth import JwksKeySource, KeySource, TokenVerifier
 from pivotal_runtime.channels import ChannelFactory
-from pivotal_runtime.server import ServiceDeps, ServiceHost
+from pivotal_runtime.server import DOMAIN_PACKAGES, ServiceDeps, ServiceHost
 from pivotal_runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from pivotal_runtime.bus.memory import InProcessBroker
 
 log = logging.getLogger("pivotal.bootstrap")
 
@@ -30,33 +34,75 @@ def build_key_source(settings: Settings, channels: ChannelFactory) -> KeySource:
     )
 
 
+def domain_key_source(deps: ServiceDeps) -> KeySource | None:
+    """The domain's own key source, when its package offers one (`key_source(deps)`):
+    identity verifies its tokens from its local key store instead of calling itself."""
+    import importlib
+
+    try:
+        module = importlib.import_module(DOMAIN_PACKAGES[deps.name])
+    except ModuleNotFoundError as error:
+        if error.name != DOMAIN_PACKAGES[deps.name]:
+            raise
+        return None
+    provider = getattr(module, "key_source", None)
+    return provider(deps) if provider else None
+
+
 def build_verifier(settings: Settings, keys: KeySource) -> TokenVerifier:
     return TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                          leeway=settings.jwt_leeway_seconds)
 
 
 def build_host(settings: Settings, service: str, *, keys: KeySource | None = None,
-               channels: ChannelFactory | None = None, port: int | None = None) -> ServiceHost:
+               channels: ChannelFactory | None = None, port: int | None = None,
+               broker: InProcessBroker | None = None) -> ServiceHost:
+    """One service host; `broker` is the in-process bus to share when there is no AMQP URL."""
+    from pivotal_runtime.bus.service_bus import build_service_bus, domain_subscriptions
     from pivotal_runtime.db import open_database
 
     channels = channels or ChannelFactory(settings)
-    keys = keys or build_key_source(settings, channels)
-    deps = ServiceDeps(settings=settings, name=service,
-                       database=open_database(settings, service),
+    database = open_database(settings, service)
+    deps = ServiceDeps(settings=settings, name=service, database=database,
                        extras={"channels": channels})
-    return ServiceHost(deps, build_verifier(settings, keys), port=port)
+    keys = keys or domain_key_source(deps) or build_key_source(settings, channels)
+    bus = build_service_bus(settings, service, database, domain_subscriptions(deps),
+                            broker=broker)
+    return ServiceHost(deps, build_verifier(settings, keys), port=port, bus=bus)
 
 
-def run_until_signalled(hosts: Iterable[ServiceHost]) -> None:
-    """Starts the hosts, drains them all on SIGTERM or SIGINT, then ends the process."""
-    hosts = list(hosts)
+def build_hosts(settings: Settings, services: Iterable[str]) -> list[ServiceHost]:
+    """Hosts that share one process, and so one in-process bus when there is no broker."""
+    from pivotal_runtime.bus.memory import InProcessBroker
+
+    broker = None if settings.amqp_url else InProcessBroker()
+    return [build_host(settings, service, broker=broker) for service in services]
+
+
+def run_until_signalled(hosts: Iterable[ServiceHost], companions: Iterable = ()) -> None:
+    """Starts the hosts, drains them all on SIGTERM or SIGINT, then ends the process.
+
+    `companions` (the Envoy gateway of `pivotal up`) have `start()` and `stop()`: they start
+    once the hosts serve and stop first, so that no new request reaches a draining host.
+    """
+    hosts, companions = list(hosts), list(companions)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     for host in hosts:
         host.start()
+    exit_code = 0
+    try:
+        for companion in companions:
+            companion.start()
+    except Exception:
+        log.exception("start-up failed; stopping")
+        exit_code = 1
+        stop.set()
     log.info("ready: %s", ", ".join(f"{h.name}:{h.port}" for h in hosts))
     stop.wait()
+    for companion in reversed(companions):
+        companion.stop()
     done = [host.drain() for host in hosts]
     for event in done:
         event.wait()
@@ -64,6 +110,6 @@ def run_until_signalled(hosts: Iterable[ServiceHost]) -> None:
     # Calls still running after the grace period were cancelled; their threads may still be
     # blocked (for example on a hung database), and must not keep the process alive.
     logging.shutdown()
-    os._exit(0)
+    os._exit(exit_code)
 
 

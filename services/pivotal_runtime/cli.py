@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 
+from pivotal_runtime.bus.cli import events_app
 from pivotal_runtime.settings import SERVICE_NAMES, Mode, load_settings
 
 app = typer.Typer(help="Pivotal Flow: a gRPC backend for professional-services firms.",
                   no_args_is_help=True, add_completion=False)
+app.add_typer(events_app, name="events")
 
 
 def _service(value: str) -> str:
@@ -18,25 +20,44 @@ def _service(value: str) -> str:
     return value
 
 
-def _prepare(**overrides):
+def _prepare(service_name: str = "pivotal-flow", **overrides):
     from pivotal_runtime.logs import configure_logging
+    from pivotal_runtime.telemetry import configure_tracing
 
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_json)
+    configure_tracing(settings, service_name)
     return settings
 
 
 @app.command()
-def up() -> None:
-    """Run everything in one process (embedded mode: SQLite files, in-process bus)."""
-    from pivotal_runtime.bootstrap import build_host, run_until_signalled
+def up(
+    gateway: Annotated[bool, typer.Option(help="also run the Envoy gateway (REST, gRPC-Web)")]
+    = True,
+) -> None:
+    """Run everything in one process (embedded mode: SQLite files, in-process bus), and the
+    Envoy gateway beside it (PIVOTAL_GATEWAY_*; port 8080)."""
+    from pivotal_runtime.bootstrap import build_hosts, run_until_signalled
     from pivotal_runtime.migrations import upgrade_all
 
     settings = _prepare()
     if settings.mode is Mode.EMBEDDED:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
+    companions = []
+    if gateway:
+        from pivotal_gateway.process import Gateway
+
+        companions.append(Gateway(settings))
     upgrade_all(settings, SERVICE_NAMES)
-    run_until_signalled(build_host(settings, name) for name in SERVICE_NAMES)
+    run_until_signalled(build_hosts(settings, SERVICE_NAMES), companions)
+
+
+@app.command("gateway")
+def gateway_command() -> None:
+    """Run only the Envoy gateway, in front of services at their configured addresses."""
+    from pivotal_gateway.process import run_gateway
+
+    raise typer.Exit(run_gateway(_prepare("pivotal-gateway")))
 
 
 @app.command()
@@ -49,7 +70,7 @@ def serve(
     from pivotal_runtime.bootstrap import build_host, run_until_signalled
     from pivotal_runtime.migrations import upgrade
 
-    settings = _prepare()
+    settings = _prepare(f"pivotal-{service}")
     if migrate or settings.mode is Mode.EMBEDDED:
         upgrade(settings, service)
     run_until_signalled([build_host(settings, service)])

@@ -7,6 +7,7 @@ a SQLite file per service under `state_dir` in embedded mode. Nothing connects u
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
@@ -43,6 +44,8 @@ class Database:
         self._probe_engine = probe_engine
         self._ping_lock = threading.Lock()
         self._pending_ping: Future[bool] | None = None
+        # Called after a unit of work commits outbox rows: the relay wakes up at once.
+        self.outbox_listeners: list[Callable[[], None]] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -104,6 +107,7 @@ def _postgres_engines(url: str, schema: str | None, pool_size: int) -> tuple[Eng
     options = {"options": f"-csearch_path={schema}"} if schema else {}
     engine = create_engine(
         url,
+        hide_parameters=True,  # statement parameters hold password and token hashes
         pool_size=pool_size,
         max_overflow=POOL_OVERFLOW,
         pool_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -122,7 +126,7 @@ def _sqlite_engines(url: str) -> tuple[Engine, Engine]:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_immediate)
     probe = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})

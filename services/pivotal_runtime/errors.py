@@ -36,11 +36,14 @@ class DomainError(Exception):
         *,
         reason: str | None = None,
         metadata: dict[str, str] | None = None,
+        retry_delay_seconds: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason or self.default_reason
         self.metadata = dict(metadata or {})
+        # When set, the status carries a google.rpc.RetryInfo with this delay.
+        self.retry_delay_seconds = retry_delay_seconds
 
 
 class InvalidArgument(DomainError):

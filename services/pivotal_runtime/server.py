@@ -38,6 +38,21 @@ class Pingable(Protocol):
     def ping(self) -> bool: ...
 
 
+class Bus(Protocol):
+    """The service's event bus (`pivotal_runtime.bus.service_bus.ServiceBus`)."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 5.0) -> None: ...
+
+    def healthy(self) -> bool: ...
+
+
+# Health entry of the event bus: SERVING while the relay's and the consumer's connections are
+# up. The overall status does not follow it: the outbox keeps events while the broker is away.
+BUS_HEALTH_SERVICE = "pivotal.bus"
+
+
 @dataclass
 class ServiceDeps:
     """Everything a domain's `register` may need, built once by the bootstrap."""
@@ -89,10 +104,14 @@ class ServiceHost:
         *,
         port: int | None = None,
         extra_registrations: list = (),
+        bus: Bus | None = None,
+        with_domain: bool = True,
     ) -> None:
+        # with_domain=False serves only `extra_registrations` (tests standing in for a domain).
         settings = deps.settings
         self.deps = deps
         self.name = deps.name
+        self.bus = bus
         self._grace = settings.grace_period_seconds
         self._probe_interval = settings.health_probe_interval_seconds
         self._draining = threading.Event()
@@ -115,7 +134,7 @@ class ServiceHost:
                 ("grpc.max_connection_age_grace_ms", int(self._grace * 1000)),
             ],
         )
-        registered = register_domain(self.server, deps)
+        registered = register_domain(self.server, deps) if with_domain else set()
         for add in extra_registrations:
             registered |= set(add(self.server) or ())
         self.service_names = [s.full_name for s in contract.services_of(self.name)]
@@ -130,6 +149,8 @@ class ServiceHost:
         bind = f"{settings.host}:{port if port is not None else settings.port_of(self.name)}"
         self.port = self.server.add_insecure_port(bind)
         self._set_health(NOT_SERVING)
+        if bus is not None:
+            self.health.set(BUS_HEALTH_SERVICE, NOT_SERVING)
 
     def _set_health(self, status) -> None:
         for name in ("", *self.service_names):
@@ -137,6 +158,8 @@ class ServiceHost:
 
     def start(self) -> None:
         self.server.start()
+        if self.bus is not None:
+            self.bus.start()
         self._refresh_health()
         threading.Thread(target=self._watch_database, name=f"{self.name}-health",
                          daemon=True).start()
@@ -146,6 +169,9 @@ class ServiceHost:
         healthy = self.deps.database.ping()
         if not self._draining.is_set():
             self._set_health(SERVING if healthy else NOT_SERVING)
+            if self.bus is not None:
+                self.health.set(BUS_HEALTH_SERVICE,
+                                SERVING if self.bus.healthy() else NOT_SERVING)
         return healthy
 
     def _watch_database(self) -> None:
@@ -163,7 +189,18 @@ class ServiceHost:
         log.info("%s draining (grace %.1fs)", self.name, self._grace)
         done = self.server.stop(self._grace)
         self._stopped.set()
-        return done
+        if self.bus is None:
+            return done
+        bus, finished = self.bus, threading.Event()
+
+        def stop_bus_after_calls() -> None:
+            done.wait()
+            bus.stop()
+            finished.set()
+
+        threading.Thread(target=stop_bus_after_calls, name=f"{self.name}-bus-stop",
+                         daemon=True).start()
+        return finished
 
     def wait(self) -> None:
         self.server.wait_for_termination()

@@ -5,6 +5,7 @@ No other module reads `os.environ`: the CLI builds a `Settings` and passes it do
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path
 
@@ -69,6 +70,18 @@ class Settings(BaseSettings):
     log_json: bool = True
     # OpenTelemetry OTLP endpoint; traces are only exported when it is set.
     otlp_endpoint: str | None = None
+    # Event bus (docs/events.md): outbox relay.
+    outbox_batch_size: int = Field(500, ge=1, le=10_000)
+    outbox_poll_interval_seconds: float = Field(0.5, gt=0, le=60)
+    outbox_retention_hours: float = Field(168.0, ge=0)
+    outbox_purge_interval_seconds: float = Field(300.0, gt=0)
+    # Event bus: consumers and connections.
+    bus_prefetch: int = Field(512, ge=1, le=65_535)
+    bus_delivery_limit: int = Field(10, ge=1, le=1_000)
+    bus_retry_delay_seconds: float = Field(1.0, gt=0, le=3_600)
+    bus_retry_max_delay_seconds: float = Field(60.0, gt=0, le=3_600)
+    bus_reconnect_max_delay_seconds: float = Field(30.0, gt=0, le=600)
+    bus_publish_timeout_seconds: float = Field(10.0, gt=0, le=600)
 
     @field_validator("log_level")
     @classmethod
@@ -106,6 +119,9 @@ class Settings(BaseSettings):
         return service if self.database_url and self.database_url.startswith("postgresql") else None
 
 
+SECRET_FIELD = re.compile(r"(secret|password|token|key|url)", re.I)
+
+
 class SettingsError(SystemExit):
     """Start-up stops with a message that names the offending environment variable."""
 
@@ -123,5 +139,6 @@ def load_settings(cls: type[BaseSettings] = Settings, **overrides: object):
         lines = []
         for problem in error.errors():
             field = ".".join(str(part) for part in problem["loc"])
-            lines.append(f"{prefix}{field.upper()}: {problem['msg']} (got {problem.get('input')!r})")
+            shown = "[redacted]" if SECRET_FIELD.search(field) else repr(problem.get("input"))
+            lines.append(f"{prefix}{field.upper()}: {problem['msg']} (got {shown})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -61,6 +61,10 @@ def to_status(error: errors.DomainError, domain: str) -> grpc.Status:
                 )
             )
         )
+    if error.retry_delay_seconds is not None:
+        delay = duration_pb2.Duration()
+        delay.FromMilliseconds(int(error.retry_delay_seconds * 1000))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     status = status_pb2.Status(
         code=getattr(code_pb2, error.code), message=error.message, details=details
     )
@@ -92,6 +96,7 @@ def unpack_details(call_error: grpc.RpcError) -> list:
             error_details_pb2.BadRequest,
             error_details_pb2.PreconditionFailure,
             error_details_pb2.ResourceInfo,
+            error_details_pb2.RetryInfo,
         ):
             if detail.Is(kind.DESCRIPTOR):
                 message = kind()

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
 from google.protobuf.message import Message
 from pivotal.options.v1 import options_pb2
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,13 @@ from pivotal_runtime.outbox import inbox, outbox
 from pivotal_runtime.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
+
+_INBOX_MANY_POSTGRES = text(
+    "INSERT INTO inbox (consumer, event_id, event_type, processed_at)"
+    " SELECT :consumer, e.event_id, e.event_type, :now"
+    " FROM unnest(CAST(:ids AS varchar[]), CAST(:types AS varchar[])) AS e(event_id, event_type)"
+    " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+)
 
 
 def aggregate_type_of(message: Message) -> str:
@@ -118,6 +127,42 @@ class UnitOfWork:
         )
         return self.session.execute(statement).first() is not None
 
+    def record_inbox_many(self, consumer: str, events: list[tuple[str, str]]) -> set[str]:
+        """`record_inbox` for several `(event_id, event_type)` in one statement; returns the
+        ids that were not processed yet."""
+        if not events:
+            return set()
+        now = datetime.now(UTC)
+        if self._database.is_postgres:
+            # One statement with two array parameters: no per-row work on the client.
+            ids, types = zip(*events, strict=True)
+            result = self.session.execute(_INBOX_MANY_POSTGRES, {
+                "consumer": consumer, "ids": list(ids), "types": list(types), "now": now})
+        else:
+            statement = (
+                sqlite.insert(inbox)
+                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+                .returning(inbox.c.event_id)
+            )
+            result = self.session.execute(statement, [
+                {"consumer": consumer, "event_id": event_id, "event_type": event_type,
+                 "processed_at": now}
+                for event_id, event_type in events
+            ])
+        return set(result.scalars())
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A block whose changes, staged events included, are undone alone if it raises."""
+        staged, callbacks = len(self._events), len(self._after_commit)
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._events[staged:]
+            del self._after_commit[callbacks:]
+            raise
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Runs `callback` once the next `commit()` succeeds; dropped on rollback."""
         self._after_commit.append(callback)
@@ -126,10 +171,14 @@ class UnitOfWork:
         # State is flushed first so that the outbox ids are drawn while the aggregate rows are
         # locked: events of one aggregate then get ids in their commit order.
         self.session.flush()
-        if self._events:
+        wrote_events = bool(self._events)
+        if wrote_events:
             self.session.execute(outbox.insert(), self._events)
         self.session.commit()
         self._events.clear()
+        if wrote_events:
+            for listener in self._database.outbox_listeners:
+                listener()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             try:

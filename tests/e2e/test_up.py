@@ -20,6 +20,10 @@ def embedded(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
     ports = {name: free_port() for name in SERVICE_NAMES}
     env = {"PIVOTAL_STATE_DIR": str(state),
+           # `pivotal up` also runs the Envoy gateway (tested in tests/gateway/): free ports.
+           "PIVOTAL_GATEWAY_PORT": str(free_port()),
+           "PIVOTAL_GATEWAY_ADMIN_PORT": str(free_port()),
+           "PIVOTAL_GATEWAY_CONFIG_DIR": str(state / "gateway"),
            **{f"PIVOTAL_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
     process = spawn([str(VENV_BIN / "pivotal"), "up"], env=env)
     try:

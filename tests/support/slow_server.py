@@ -32,7 +32,8 @@ def main() -> None:
     registration = implement(rule, slow)
     deps = ServiceDeps(settings=settings, name=WORKLOAD, database=FakeDatabase())
     verifier = TokenVerifier(StaticKeySource({}), issuer="x", audience="y")
-    host = ServiceHost(deps, verifier, port=int(sys.argv[1]), extra_registrations=[registration])
+    host = ServiceHost(deps, verifier, port=int(sys.argv[1]), extra_registrations=[registration],
+                       with_domain=False)
     print(rule.full_method, flush=True)
     run_until_signalled([host])
 

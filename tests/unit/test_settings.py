@@ -27,3 +27,11 @@ def test_postgres_gives_each_service_its_own_schema():
     settings = Settings(database_url="postgresql://postgres@127.0.0.1:5432/pivotal")
     assert settings.database_url_for("time").startswith("postgresql+psycopg://")
     assert settings.schema_for("time") == "time"
+
+
+def test_a_bad_secret_is_named_but_not_echoed(monkeypatch):
+    monkeypatch.setenv("PIVOTAL_DATABASE_URL", "mysql://admin:s3cr3t-pw@db/x")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert "PIVOTAL_DATABASE_URL" in str(error.value)
+    assert "s3cr3t-pw" not in str(error.value)

@@ -1,0 +1,182 @@
+"""Signing keys: the key ring (sign with the active key, verify with any published one, serve
+the JWKS), rotation, and token validation for callers that cannot verify locally."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from pivotal_runtime.auth import TokenVerifier
+from pivotal_runtime.errors import Aborted, Unauthenticated
+from pivotal_runtime.logs import log_fields
+from pivotal_runtime.permissions import permissions_of
+
+from pivotal_identity.application.common import Deps, current_caller, page_of
+from pivotal_identity.domain import errors
+from pivotal_identity.domain.keys import earliest_rotation, published_keys, retirement_overlap
+from pivotal_identity.domain.model import SessionState, SigningKey, SigningKeyState
+
+audit = logging.getLogger("pivotal.audit")
+UNKNOWN_KID_REFRESH_SECONDS = 1.0
+
+
+class KeyCrypto(Protocol):
+    def generate(self, algorithm: str, now: datetime) -> tuple[str, object, dict]: ...
+    def private_bytes(self, private_key) -> bytes: ...
+    def load_private(self, data: bytes): ...
+    def public_key(self, jwk: dict): ...
+    def encode(self, claims: dict, private_key, algorithm: str, kid: str) -> str: ...
+
+
+class KeyRing:
+    """Identity's own key source: keys come from the identity database (shared by every
+    replica), cached; an unknown `kid` triggers a re-read at most once a second, and the
+    active key is re-read every `cache_seconds` (another replica may have rotated)."""
+
+    def __init__(self, deps: Deps, crypto: KeyCrypto, *, algorithm: str,
+                 cache_seconds: float) -> None:
+        self._deps = deps
+        self._crypto = crypto
+        self._algorithm = algorithm
+        self._cache_seconds = cache_seconds
+        self._lock = threading.RLock()
+        self._keys: dict[str, SigningKey] = {}
+        self._public: dict[str, object] = {}
+        self._private: dict[str, object] = {}
+        self._loaded_at: float | None = None
+
+    def new_key(self, algorithm: str, now: datetime) -> tuple[SigningKey, object]:
+        kid, private, jwk = self._crypto.generate(algorithm, now)
+        sealed = self._deps.box.seal(self._crypto.private_bytes(private))
+        key = SigningKey(id=kid, algorithm=algorithm, public_jwk=jwk, sealed_private_key=sealed,
+                         create_time=now, activate_time=now, update_time=now)
+        return key, private
+
+    def _load(self) -> None:
+        with self._deps.uow() as uow:
+            keys = uow.signing_keys.all()
+            if not any(k.state is SigningKeyState.ACTIVE for k in keys):
+                key, _ = self.new_key(self._algorithm, self._deps.clock())
+                try:
+                    uow.signing_keys.add_active(key)
+                    uow.commit()
+                    audit.info("first signing key %s created", key.id)
+                    keys = [key, *keys]
+                except Aborted:  # another replica created it first
+                    return self._load()
+        self._keys = {k.id: k for k in keys}
+        self._public = {k.id: self._crypto.public_key(k.public_jwk) for k in keys}
+        self._loaded_at = time.monotonic()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = None
+
+    def _fresh(self, max_age: float) -> None:
+        with self._lock:
+            if self._loaded_at is None or time.monotonic() - self._loaded_at >= max_age:
+                self._load()
+
+    def active(self) -> SigningKey:
+        self._fresh(self._cache_seconds)
+        return next(k for k in self._keys.values() if k.state is SigningKeyState.ACTIVE)
+
+    def sign(self, claims: dict) -> str:
+        key = self.active()
+        private = self._private.get(key.id)
+        if private is None:
+            private = self._crypto.load_private(self._deps.box.open(key.sealed_private_key))
+            self._private[key.id] = private
+        return self._crypto.encode(claims, private, key.algorithm, key.id)
+
+    def key_for(self, kid: str) -> object | None:
+        """The runtime's KeySource: the public key of a published (not expired) key."""
+        if kid not in self._keys:
+            self._fresh(UNKNOWN_KID_REFRESH_SECONDS)
+        key = self._keys.get(kid)
+        if key is None or not key.verifies_at(self._deps.clock()):
+            return None
+        return self._public.get(kid)
+
+    def published(self) -> list[SigningKey]:
+        self._fresh(self._cache_seconds)
+        return published_keys(list(self._keys.values()), self._deps.clock())
+
+
+@dataclass
+class Validation:
+    valid: bool
+    invalid_reason: str = ""
+    claims: dict = field(default_factory=dict)
+    permissions: frozenset[str] = frozenset()
+
+
+class KeysService:
+    def __init__(self, deps: Deps, keyring: KeyRing, verifier: TokenVerifier) -> None:
+        self._deps = deps
+        self._keyring = keyring
+        self._verifier = verifier
+
+    def jwks(self) -> list[dict]:
+        return [k.public_jwk for k in self._keyring.published()]
+
+    def list_keys(self, page_size: int, page_token: str, show_expired: bool
+                  ) -> tuple[list[SigningKey], str]:
+        page = page_of(page_size, page_token, show_expired)
+        now = self._deps.clock()
+        with self._deps.uow() as uow:
+            current_caller(uow, now)
+            keys = uow.signing_keys.all()
+        if not show_expired:
+            keys = [k for k in keys if k.verifies_at(now)]
+        chunk = keys[page.offset:page.offset + page.size]
+        return chunk, page.next_token(len(chunk), len(keys))
+
+    def rotate(self, algorithm: str | None) -> tuple[SigningKey, SigningKey]:
+        deps = self._deps
+        now = deps.clock()
+        with deps.uow() as uow:
+            caller = current_caller(uow, now)
+            keys = uow.signing_keys.all()
+            active = next((k for k in keys if k.state is SigningKeyState.ACTIVE), None)
+            earliest = earliest_rotation(
+                active, timedelta(seconds=deps.settings.key_rotation_min_interval_seconds))
+            if earliest is not None and earliest > now:
+                raise errors.key_rotation_too_soon(earliest.isoformat())
+            new, _ = self._keyring.new_key(algorithm or (active.algorithm if active else
+                                                         deps.settings.signing_algorithm), now)
+            if active is not None:
+                active.retire(now, retirement_overlap(
+                    deps.tokens.access_ttl, deps.leeway,
+                    timedelta(seconds=deps.settings.key_rotation_overlap_seconds)))
+                uow.signing_keys.retire(active)
+            uow.signing_keys.add_active(new)
+            uow.commit()
+        self._keyring.invalidate()
+        log_fields(audit, logging.WARNING, "signing key rotated", audit_event="key_rotated",
+                   new_kid=new.id, retired_kid=active.id if active else "",
+                   actor_id=caller.subject)
+        return new, active
+
+    def validate(self, token: str) -> Validation:
+        token = token.strip()
+        if not token:
+            return Validation(False, "TOKEN_INVALID")
+        try:
+            principal = self._verifier.verify(token)
+        except Unauthenticated as error:
+            return Validation(False, error.reason)
+        import jwt  # claims already verified above; read them for the answer
+
+        claims = jwt.decode(token, options={"verify_signature": False})
+        if principal.session_id:
+            with self._deps.uow() as uow:
+                session = uow.sessions.get(principal.session_id)
+            if session is None or session.state is SessionState.REVOKED:
+                return Validation(False, "SESSION_REVOKED", claims)
+        return Validation(True, "", claims,
+                          permissions_of(principal.roles, claims.get("perms", [])))

@@ -1,0 +1,144 @@
+"""Builds identity's application from the service deps, once per host (cached in
+`deps.extras`), so that `register` and `key_source` share one key ring. Nothing connects
+here: the database is first used by the first call."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pivotal_runtime.auth import TokenVerifier
+from pivotal_runtime.settings import Mode, load_settings
+
+from pivotal_identity.adapters.billing import GrpcEntitlementChecker
+from pivotal_identity.adapters.catalog import contract_catalog
+from pivotal_identity.adapters.crypto import SecretBox, key_encryption_key
+from pivotal_identity.adapters.hashing import Argon2Hasher
+from pivotal_identity.adapters.mail import BackgroundMailer, FolderMailSender, SmtpMailSender
+from pivotal_identity.adapters.signing import JwtKeys
+from pivotal_identity.adapters.totp import PyOtpTotp
+from pivotal_identity.adapters.uow import IdentityUnitOfWork
+from pivotal_identity.application.auth import AuthService, PasswordGuard, TokenIssuer
+from pivotal_identity.application.common import Deps
+from pivotal_identity.application.credentials import CredentialsService
+from pivotal_identity.application.invitations import InvitationsService
+from pivotal_identity.application.keys import KeyRing, KeysService
+from pivotal_identity.application.mfa import MfaService
+from pivotal_identity.application.organizations import OrganizationsService
+from pivotal_identity.application.roles import RolesService
+from pivotal_identity.application.service_accounts import ServiceAccountsService
+from pivotal_identity.application.sessions import SessionsService
+from pivotal_identity.application.users import UsersService
+from pivotal_identity.domain import rbac
+from pivotal_identity.domain.lockout import LockoutPolicy
+from pivotal_identity.domain.passwords import PasswordPolicy
+from pivotal_identity.domain.tokens import TokenSettings, access_claims
+from pivotal_identity.settings import IdentitySettings
+
+SETTINGS_KEY = "identity_settings"
+APP_KEY = "identity_app"
+_lock = threading.Lock()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class IdentityApp:
+    deps: Deps
+    keyring: KeyRing
+    mailer: BackgroundMailer
+    organizations: OrganizationsService
+    users: UsersService
+    invitations: InvitationsService
+    auth: AuthService
+    sessions: SessionsService
+    credentials: CredentialsService
+    mfa: MfaService
+    roles: RolesService
+    keys: KeysService
+    service_accounts: ServiceAccountsService
+
+    def clock(self) -> datetime:
+        return self.deps.clock()
+
+
+def _mail_backend(runtime, settings: IdentitySettings):
+    backend = settings.mail_backend
+    if backend == "auto":
+        backend = "folder" if runtime.mode is Mode.EMBEDDED else "smtp"
+    if backend == "folder":
+        return FolderMailSender(runtime.state_dir / "mail", settings.mail_from)
+    return SmtpMailSender(host=settings.smtp_host, port=settings.smtp_port,
+                          sender=settings.mail_from, username=settings.smtp_username,
+                          password=settings.smtp_password.get_secret_value()
+                          if settings.smtp_password else None,
+                          starttls=settings.smtp_starttls)
+
+
+def build_identity(service_deps, settings: IdentitySettings | None = None, *,
+                   clock=utc_now, entitlements=None) -> IdentityApp:
+    runtime = service_deps.settings
+    settings = settings or load_settings(IdentitySettings)
+    database = service_deps.database
+    tokens = TokenSettings(
+        issuer=runtime.jwt_issuer, audience=runtime.jwt_audience,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        session_absolute_ttl=timedelta(seconds=settings.session_absolute_ttl_seconds))
+    box = SecretBox(key_encryption_key(
+        settings.key_encryption_key.get_secret_value() if settings.key_encryption_key else None,
+        runtime.state_dir, runtime.mode is Mode.EMBEDDED))
+    mailer = BackgroundMailer(_mail_backend(runtime, settings))
+    deps = Deps(
+        uow=lambda: IdentityUnitOfWork(database), clock=clock,
+        hasher=Argon2Hasher(time_cost=settings.argon2_time_cost,
+                            memory_cost_kib=settings.argon2_memory_cost_kib,
+                            parallelism=settings.argon2_parallelism),
+        mail=mailer, totp=PyOtpTotp(), box=box, entitlements=None, catalog=contract_catalog(),
+        password_policy=PasswordPolicy(min_length=settings.password_min_length),
+        lockout=LockoutPolicy(settings.lockout_max_attempts,
+                              timedelta(seconds=settings.lockout_window_seconds),
+                              timedelta(seconds=settings.lockout_period_seconds)),
+        tokens=tokens, leeway=timedelta(seconds=runtime.jwt_leeway_seconds), settings=settings)
+    keyring = KeyRing(deps, JwtKeys(), algorithm=settings.signing_algorithm,
+                      cache_seconds=settings.key_cache_seconds)
+    deps.keyring = keyring
+
+    def service_token(organization_id: str) -> str:
+        """Identity's own token for calling billing: it signs it itself."""
+        claims = access_claims(tokens, subject="platform-identity",
+                               organization_id=organization_id, now=clock(),
+                               perms=rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"],
+                               client_id="identity")
+        return keyring.sign(claims)
+
+    channels = service_deps.extras.get("channels")
+    deps.entitlements = entitlements or GrpcEntitlementChecker(
+        lambda: channels.channel("billing"), service_token,
+        settings.entitlement_timeout_seconds)
+    verifier = TokenVerifier(keyring, issuer=runtime.jwt_issuer, audience=runtime.jwt_audience,
+                             leeway=runtime.jwt_leeway_seconds)
+    guard = PasswordGuard(deps)
+    issuer = TokenIssuer(deps)
+    auth = AuthService(deps, guard, issuer)
+    return IdentityApp(
+        deps=deps, keyring=keyring, mailer=mailer,
+        organizations=OrganizationsService(deps), users=UsersService(deps),
+        invitations=InvitationsService(deps), auth=auth, sessions=SessionsService(deps),
+        credentials=CredentialsService(deps, auth), mfa=MfaService(deps, auth),
+        roles=RolesService(deps), keys=KeysService(deps, keyring, verifier),
+        service_accounts=ServiceAccountsService(deps, issuer))
+
+
+def identity_of(service_deps) -> IdentityApp:
+    """The host's identity application; tests may preset `identity_settings` (and even the
+    whole `identity_app`) in `deps.extras`."""
+    with _lock:
+        app = service_deps.extras.get(APP_KEY)
+        if app is None:
+            app = build_identity(service_deps, service_deps.extras.get(SETTINGS_KEY))
+            service_deps.extras[APP_KEY] = app
+        return app

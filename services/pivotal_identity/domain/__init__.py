@@ -1,0 +1,1 @@
+"""Identity's domain model and rules: plain Python, no I/O, no infrastructure imports."""

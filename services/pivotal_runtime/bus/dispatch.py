@@ -1,0 +1,231 @@
+"""Turns delivered messages into handler calls, whatever broker delivered them.
+
+A batch of deliveries is handled in one unit of work: one statement records the batch's event
+ids in the inbox (skipping those already there: a redelivered event changes nothing), the
+handlers run, one commit. When a handler fails, the batch is rolled back and handled again
+with each event and its inbox row in a savepoint of its own, so the failing event does not
+undo the others. The broker-specific consumer acknowledges only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from pivotal_runtime.bus.backoff import Backoff
+from pivotal_runtime.bus.envelope import (
+    BusMessage,
+    Envelope,
+    UndecodableMessage,
+    decode_event,
+    envelope_of,
+)
+from pivotal_runtime.bus.metrics import (
+    CONSUME_LAG,
+    CONSUMED,
+    DEAD_LETTERED,
+    DUPLICATES,
+    RETRIED,
+)
+from pivotal_runtime.bus.tracing import consumer_span
+from pivotal_runtime.context import bind_request_id, reset_request_id
+from pivotal_runtime.db import Database
+from pivotal_runtime.uow import UnitOfWork
+
+log = logging.getLogger("pivotal.bus.consumer")
+
+Handler = Callable[[UnitOfWork, Any, Envelope], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """`handler(uow, event, envelope)` runs for every `event` message the service receives.
+
+    The handler changes state through `uow` (and may stage events with `uow.add_event`); it
+    never commits: the consumer does, with the event's inbox row in the same transaction.
+    """
+
+    event: type[Message]
+    handler: Handler
+
+    @property
+    def event_type(self) -> str:
+        return self.event.DESCRIPTOR.full_name
+
+
+class EventRejected(Exception):
+    """Raised by a handler for an event it can never process: dead-lettered without retries."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    message: BusMessage
+    delivery_count: int = 0
+    redelivered: bool = False
+    tag: Any = None
+
+
+@dataclass(frozen=True)
+class Ack:
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Retry:
+    delay: float
+    error: str
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    reason: str
+    error: str
+
+
+Outcome = Ack | Retry | DeadLetter
+
+
+class BatchNotCommitted(RuntimeError):
+    """The database failed the batch as a whole; nothing took effect, handle it again later."""
+
+
+_INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
+Work = tuple[int, Envelope, Message, Subscription]
+
+
+class Dispatcher:
+    def __init__(self, consumer: str, database: Database, subscriptions: Sequence[Subscription],
+                 *, delivery_limit: int = 10, retry: Backoff | None = None) -> None:
+        self.consumer = consumer
+        self._database = database
+        self._subscriptions = {s.event_type: s for s in subscriptions}
+        if len(self._subscriptions) != len(subscriptions):
+            raise ValueError(f"{consumer}: two subscriptions for the same event type")
+        self._delivery_limit = delivery_limit
+        self._retry = retry or Backoff(initial=1.0, maximum=60.0)
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self._subscriptions)
+
+    def process(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Outcome of each delivery, in order; raises BatchNotCommitted when nothing committed."""
+        outcomes: list[Outcome | None] = [None] * len(deliveries)
+        work: list[Work] = []
+        for index, delivery in enumerate(deliveries):
+            try:
+                envelope = envelope_of(delivery.message, delivery.delivery_count)
+                subscription = self._subscriptions.get(envelope.type)
+                if subscription is None:
+                    outcomes[index] = DeadLetter("unhandled-type",
+                                                 f"{self.consumer} has no handler for {envelope.type}")
+                    continue
+                event = decode_event(subscription.event, delivery.message.body)
+            except UndecodableMessage as error:
+                outcomes[index] = DeadLetter("undecodable", str(error))
+                continue
+            work.append((index, envelope, event, subscription))
+        if work:
+            self._handle(work, deliveries, outcomes)
+        settled = [outcome for outcome in outcomes if outcome is not None]
+        self._count(settled, deliveries, work)
+        return settled
+
+    def _handle(self, work: list[Work], deliveries: Sequence[Delivery],
+                outcomes: list[Outcome | None]) -> None:
+        try:
+            self._handle_together(work, outcomes)
+        except _INFRASTRUCTURE_ERRORS as error:
+            raise BatchNotCommitted(f"{type(error).__name__}: {error}") from error
+        except Exception:
+            # Some event failed, or the commit refused something: the whole batch rolled
+            # back; handle it again with each event in its own savepoint to find out which.
+            self._handle_isolated(work, deliveries, outcomes)
+
+    def _handle_isolated(self, work: list[Work], deliveries: Sequence[Delivery],
+                         outcomes: list[Outcome | None]) -> None:
+        try:
+            with self._database.unit_of_work() as uow:
+                for index, envelope, event, subscription in work:
+                    outcomes[index] = self._handle_one(uow, envelope, event, subscription,
+                                                       deliveries[index])
+                uow.commit()
+        except _INFRASTRUCTURE_ERRORS as error:
+            raise BatchNotCommitted(f"{type(error).__name__}: {error}") from error
+        except Exception as error:
+            if len(work) == 1:
+                index = work[0][0]
+                outcomes[index] = self._failure(deliveries[index], error)
+                return
+            for item in work:
+                self._handle_isolated([item], deliveries, outcomes)
+
+    def _handle_together(self, work: list[Work], outcomes: list[Outcome | None]) -> None:
+        """The common case: every handler succeeds, one inbox insert, one commit."""
+        with self._database.unit_of_work() as uow:
+            fresh = uow.record_inbox_many(
+                self.consumer, [(envelope.id, envelope.type) for _, envelope, _, _ in work])
+            for index, envelope, event, subscription in work:
+                if envelope.id not in fresh:
+                    outcomes[index] = Ack(duplicate=True)
+                    continue
+                fresh.discard(envelope.id)
+                token = bind_request_id(envelope.request_id)
+                try:
+                    with consumer_span(envelope, self.consumer):
+                        subscription.handler(uow, event, envelope)
+                finally:
+                    reset_request_id(token)
+                outcomes[index] = Ack()
+            uow.commit()
+
+    def _handle_one(self, uow: UnitOfWork, envelope: Envelope, event: Message,
+                    subscription: Subscription, delivery: Delivery) -> Outcome:
+        token = bind_request_id(envelope.request_id)
+        try:
+            with consumer_span(envelope, self.consumer), uow.savepoint():
+                if not uow.record_inbox(self.consumer, envelope.id, envelope.type):
+                    return Ack(duplicate=True)
+                subscription.handler(uow, event, envelope)
+            return Ack()
+        except _INFRASTRUCTURE_ERRORS:
+            raise
+        except EventRejected as error:
+            return DeadLetter("rejected", str(error))
+        except Exception as error:
+            log.warning("%s: %s %s failed (attempt %d of %d): %r", self.consumer, envelope.type,
+                        envelope.id, delivery.delivery_count + 1, self._delivery_limit, error)
+            return self._failure(delivery, error)
+        finally:
+            reset_request_id(token)
+
+    def _failure(self, delivery: Delivery, error: BaseException) -> Outcome:
+        attempts = delivery.delivery_count + 1
+        text = f"{type(error).__name__}: {error}"
+        if attempts >= self._delivery_limit:
+            return DeadLetter("handler-failed", text)
+        return Retry(self._retry.delay_for(attempts), text)
+
+    def _count(self, outcomes: list[Outcome], deliveries: Sequence[Delivery],
+               work: list[Work]) -> None:
+        envelopes = {index: envelope for index, envelope, _, _ in work}
+        now = datetime.now(UTC)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, Ack):
+                if outcome.duplicate:
+                    DUPLICATES.labels(consumer=self.consumer).inc()
+                    continue
+                envelope = envelopes[index]
+                CONSUMED.labels(consumer=self.consumer, event_type=envelope.type).inc()
+                CONSUME_LAG.labels(consumer=self.consumer).observe(
+                    max(0.0, (now - envelope.time).total_seconds()))
+            elif isinstance(outcome, Retry):
+                RETRIED.labels(consumer=self.consumer).inc()
+            else:
+                DEAD_LETTERED.labels(consumer=self.consumer, reason=outcome.reason).inc()

@@ -61,11 +61,18 @@ class RequestIdInterceptor(_WrappingInterceptor):
             request_id = offered if offered and ACCEPTABLE_REQUEST_ID.match(offered) else None
             request_id = request_id or uuid.uuid4().hex
             token = call_context.bind_request_id(request_id)
+            echo = ((REQUEST_ID_HEADER, request_id),)
             try:
-                context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
-                return behavior(request, context)
+                result = behavior(request, context)
+            except BaseException:
+                # Errors stay trailers-only (the id rides in the trailers), so that a proxy
+                # may still retry an UNAVAILABLE answer.
+                context.set_trailing_metadata((*(context.trailing_metadata() or ()), *echo))
+                raise
             finally:
                 call_context.reset_request_id(token)
+            context.send_initial_metadata(echo)
+            return result
 
         return with_request_id
 

@@ -7,7 +7,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pivotal_runtime.permissions import BUILT_IN_ROLES
 from pivotal_runtime.status import error_info, unpack_details
-from tests.support.contract_calls import call, find_rule, implement
+from tests.support.contract_calls import call, find_rule, implement, message_classes
 from tests.support.hosts import FakeDatabase, running_host
 from tests.support.tokens import TokenMinter, unsigned_token
 
@@ -91,11 +91,23 @@ def test_request_id_is_echoed_or_minted(server, signer):
     rule = protected_rule()
     with pytest.raises(grpc.RpcError) as error:
         call(channel, rule.full_method, metadata=(("x-request-id", "req-abc-123"),))
-    assert ("x-request-id", "req-abc-123") in error.value.initial_metadata()
+    # An error answer is trailers-only (so proxies may retry it): the id is in the trailers.
+    assert ("x-request-id", "req-abc-123") in error.value.trailing_metadata()
     with pytest.raises(grpc.RpcError) as error:
         call(channel, rule.full_method)
-    minted = dict(error.value.initial_metadata())["x-request-id"]
+    minted = dict(error.value.trailing_metadata())["x-request-id"]
     assert len(minted) == 32
+
+
+def test_request_id_is_in_the_headers_of_a_successful_answer(signer):
+    rule = protected_rule()
+    _, response_class = message_classes(rule)
+    registration = implement(rule, lambda request, context: response_class())
+    with running_host(WORKLOAD, signer.keys(), extra_registrations=[registration]) as (_, channel):
+        _, outcome = call(channel, rule.full_method,
+                          metadata=(*bearer(signer.mint(roles=["owner"])),
+                                    ("x-request-id", "req-ok-1")))
+    assert ("x-request-id", "req-ok-1") in outcome.initial_metadata()
 
 
 def test_domain_errors_carry_google_rpc_details(signer):

@@ -22,11 +22,10 @@ def configure_tracing(settings: Settings, service_name: str = "pivotal-flow", *,
 def tracer_provider(settings: Settings, service_name: str = "pivotal-flow", *,
                     exporter: SpanExporter | None = None) -> TracerProvider | None:
     """A tracer provider exporting to the OTLP collector at `settings.otlp_endpoint` when it
-    is set, and to `exporter` when one is given (tests pass an in-memory exporter); None with
-    neither: the no-op provider stays, trace context is still propagated, nothing recorded.
+    is set, and to `exporter` when one is given (tests pass an in-memory exporter). With
+    neither, spans are still created (nothing is exported) so that every log line, outbox row
+    and event carries a real trace id.
     """
-    if exporter is None and not settings.otlp_endpoint:
-        return None
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter

@@ -10,6 +10,7 @@ from pivotal_runtime.errors import AlreadyExists, NotFound, ViolationCollector
 
 from pivotal_identity.application import events, mails
 from pivotal_identity.application.common import (
+    Caller,
     Deps,
     check_etag,
     check_request_id,
@@ -116,10 +117,7 @@ class InvitationsService:
     def get(self, invitation_id: str) -> Invitation:
         with self._deps.uow() as uow:
             caller = current_caller(uow, self._deps.clock())
-            invitation = uow.invitations.get(caller.organization_id, invitation_id)
-            if invitation is None:
-                raise NotFound("invitation", invitation_id)
-            return invitation
+            return _invitation_of(uow, caller, invitation_id)
 
     def list(self, page_size: int, page_token: str, state: InvitationState | None, email: str):
         page = page_of(page_size, page_token, state, email)
@@ -134,10 +132,7 @@ class InvitationsService:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             caller = current_caller(uow, now)
-            invitation = uow.invitations.get(caller.organization_id, invitation_id)
-            if invitation is None:
-                raise NotFound("invitation", invitation_id)
-            check_etag(etag, invitation.etag, f"invitations/{invitation_id}")
+            invitation = _invitation_of(uow, caller, invitation_id, etag)
             role = find_role(uow, caller.organization_id, invitation.role_id)
             inviter = uow.users.get(caller.organization_id, invitation.inviter_user_id)
             organization = organization_of(uow, caller)
@@ -152,10 +147,7 @@ class InvitationsService:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             caller = current_caller(uow, now)
-            invitation = uow.invitations.get(caller.organization_id, invitation_id)
-            if invitation is None:
-                raise NotFound("invitation", invitation_id)
-            check_etag(etag, invitation.etag, f"invitations/{invitation_id}")
+            invitation = _invitation_of(uow, caller, invitation_id, etag)
             if invitation.revoke(now):
                 uow.invitations.update(invitation)
                 uow.commit()
@@ -226,3 +218,14 @@ class InvitationsService:
             invitation.decline(now)
             uow.invitations.update(invitation)
             uow.commit()
+
+
+def _invitation_of(uow, caller: Caller, invitation_id: str, etag: str | None = None) -> Invitation:
+    """The caller's organization's invitation (NOT_FOUND otherwise); with `etag`, it must
+    still be the current one."""
+    invitation = uow.invitations.get(caller.organization_id, invitation_id)
+    if invitation is None:
+        raise NotFound("invitation", invitation_id)
+    if etag is not None:
+        check_etag(etag, invitation.etag, f"invitations/{invitation_id}")
+    return invitation

@@ -40,6 +40,18 @@ def find_role(uow, organization_id: str, role_id: str) -> Role | None:
     return uow.roles.get(organization_id, role_id) if role_id else None
 
 
+def _custom_role_for_change(uow, caller: Caller, role_id: str, etag: str) -> Role:
+    """A custom role of the caller's organization, at the etag the caller read; built-in
+    roles are never changed."""
+    if rbac.is_built_in(role_id):
+        raise errors.role_built_in()
+    role = uow.roles.get(caller.organization_id, role_id)
+    if role is None:
+        raise NotFound("role", role_id)
+    check_etag(etag, role.etag, f"roles/{role_id}")
+    return role
+
+
 def check_can_grant(caller: Caller, role: Role) -> None:
     if role.id == rbac.OWNER and not caller.is_owner:
         raise errors.privilege_escalation(role_id=rbac.OWNER)
@@ -165,12 +177,7 @@ class RolesService:
         v.raise_if_any()
         with deps.uow() as uow:
             caller = current_caller(uow, now)
-            if rbac.is_built_in(role_id):
-                raise errors.role_built_in()
-            role = uow.roles.get(caller.organization_id, role_id)
-            if role is None:
-                raise NotFound("role", role_id)
-            check_etag(etag, role.etag, f"roles/{role_id}")
+            role = _custom_role_for_change(uow, caller, role_id, etag)
             # Changing a role one could not grant is as much an escalation as granting it.
             missing = rbac.first_uncovered(caller.permissions, role.permissions)
             if missing:
@@ -187,12 +194,7 @@ class RolesService:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             caller = current_caller(uow, now)
-            if rbac.is_built_in(role_id):
-                raise errors.role_built_in()
-            role = uow.roles.get(caller.organization_id, role_id)
-            if role is None:
-                raise NotFound("role", role_id)
-            check_etag(etag, role.etag, f"roles/{role_id}")
+            role = _custom_role_for_change(uow, caller, role_id, etag)
             count = uow.users.role_user_count(caller.organization_id, role_id)
             if count:
                 raise errors.role_in_use(count)

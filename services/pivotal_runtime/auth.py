@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from pivotal_runtime.context import Principal
 from pivotal_runtime.errors import Unauthenticated
@@ -19,6 +20,21 @@ from pivotal_runtime.permissions import permissions_of
 
 ALLOWED_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 REQUIRED_CLAIMS = ("sub", "org", "iss", "aud", "exp", "iat", "jti")
+# Far above any token identity issues (about 1 KiB); refused before any parsing work.
+MAX_TOKEN_BYTES = 8192
+_STRING_CLAIMS = ("sub", "org", "jti")
+
+
+def algorithm_for(key: object) -> str | None:
+    """The one algorithm a public key may verify: a token naming another is refused before
+    any cryptography runs (an RSA key never checks an ES256 or EdDSA signature)."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return "ES256"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "EdDSA"
+    return None
 
 
 class KeySource(Protocol):
@@ -74,7 +90,10 @@ class JwksKeySource:
             keys = {}
             for jwk in document.get("keys", []):
                 if jwk.get("kid") and jwk.get("use", "sig") == "sig":
-                    keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk).key
+                    try:
+                        keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk).key
+                    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+                        continue  # a key this verifier cannot use verifies nothing
             self._keys = keys
 
 
@@ -86,19 +105,28 @@ class TokenVerifier:
         self._leeway = leeway
 
     def verify(self, token: str) -> Principal:
+        """The token's principal, or Unauthenticated: never any other exception, whatever
+        the header, algorithm, key type or claims hold."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthenticated("token is too large")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as error:
+        except (jwt.InvalidTokenError, ValueError, TypeError) as error:
             raise Unauthenticated(f"malformed token: {error}") from None
-        algorithm = header.get("alg")
+        algorithm, kid = header.get("alg"), header.get("kid")
         if algorithm not in ALLOWED_ALGORITHMS:
             raise Unauthenticated(f"token algorithm {algorithm!r} is not accepted")
-        kid = header.get("kid")
-        key = self._keys.key_for(kid) if kid else None
+        key = self._keys.key_for(kid) if isinstance(kid, str) and kid else None
         if key is None:
             raise Unauthenticated("token is signed by an unknown key")
+        if algorithm_for(key) != algorithm:
+            raise Unauthenticated(f"token algorithm {algorithm!r} does not fit its key")
+        claims = self._decode(token, key, algorithm)
+        return _principal_from(claims, token)
+
+    def _decode(self, token: str, key: object, algorithm: str) -> dict:
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 key=key,
                 algorithms=[algorithm],
@@ -109,18 +137,39 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("token has expired", reason="TOKEN_EXPIRED") from None
-        except jwt.InvalidTokenError as error:
+        except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise Unauthenticated(f"token rejected: {error}") from None
-        roles = frozenset(claims.get("roles", []))
-        return Principal(
-            subject=claims["sub"],
-            organization_id=claims["org"],
-            roles=roles,
-            permissions=permissions_of(roles, claims.get("perms", [])),
-            session_id=claims.get("sid"),
-            token_id=claims["jti"],
-            token=token,
-        )
+
+
+def _string_list(claims: dict, name: str) -> list[str]:
+    value = claims.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise Unauthenticated(f"token claim {name!r} must be a list of strings")
+    return value
+
+
+def _principal_from(claims: dict, token: str) -> Principal:
+    for name in _STRING_CLAIMS:
+        if not isinstance(claims[name], str) or not claims[name]:
+            raise Unauthenticated(f"token claim {name!r} must be a non-empty string")
+    session_id = claims.get("sid")
+    if session_id is not None and not isinstance(session_id, str):
+        raise Unauthenticated("token claim 'sid' must be a string")
+    issued_at = claims["iat"]
+    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+        raise Unauthenticated("token claim 'iat' must be a number")
+    roles = frozenset(_string_list(claims, "roles"))
+    return Principal(
+        subject=claims["sub"],
+        organization_id=claims["org"],
+        roles=roles,
+        permissions=permissions_of(roles, _string_list(claims, "perms")),
+        session_id=session_id,
+        token_id=claims["jti"],
+        token=token,
+        issued_at=float(issued_at),
+        client_id=claims.get("client_id") if isinstance(claims.get("client_id"), str) else None,
+    )
 
 
 def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str | None:

@@ -17,6 +17,17 @@ class Principal:
     session_id: str | None = None
     token_id: str | None = None
     token: str = field(default="", repr=False)
+    # issued_at is the token's `iat` (seconds since the epoch): revocations apply to tokens
+    # issued before them.
+    issued_at: float = 0.0
+    # client_id is set on service tokens (client credentials, RFC 9068): the workload or
+    # service account the token was issued to.
+    client_id: str | None = None
+
+    @property
+    def is_workload(self) -> bool:
+        """A service token (client credentials) rather than a user's session token."""
+        return self.session_id is None
 
     def has_permission(self, permission: str) -> bool:
         from pivotal_runtime.permissions import grants

@@ -24,10 +24,11 @@ class Principal:
     # service account the token was issued to.
     client_id: str | None = None
 
-    @property
-    def is_workload(self) -> bool:
-        """A service token (client credentials) rather than a user's session token."""
-        return self.session_id is None
+    def is_workload(self, names: tuple[str, ...] | frozenset[str]) -> bool:
+        """A platform workload's service token (client credentials as `quotation`, ...)
+        whose workload is one of `names`; never a user's token or a tenant's service
+        account (whose client ids are generated, `sa_...`)."""
+        return self.client_id is not None and self.session_id is None and self.client_id in names
 
     def has_permission(self, permission: str) -> bool:
         from pivotal_runtime.permissions import grants

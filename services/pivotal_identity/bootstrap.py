@@ -111,7 +111,7 @@ def build_identity(service_deps, settings: IdentitySettings | None = None, *,
         """Identity's own token for calling billing: it signs it itself."""
         claims = access_claims(tokens, subject="platform-identity",
                                organization_id=organization_id, now=clock(),
-                               perms=rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"],
+                               perms=deps.catalog.platform_accounts["identity"],
                                client_id="identity")
         return keyring.sign(claims)
 

@@ -8,11 +8,9 @@ working tree: run it only when a version of the contracts is released (docs/cont
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -37,17 +35,6 @@ def build_image(workspace: Path, output: Path, *flags: str) -> None:
         raise RuntimeError(f"buf build failed in {workspace}:\n{result.stderr}")
 
 
-def export_git_ref(ref: str, target: Path, repo: Path = ROOT) -> bool:
-    """Writes buf.yaml and proto/ as they are at `ref`; False when the ref has no contracts."""
-    archive = subprocess.run(["git", "archive", "--format=tar", ref, "buf.yaml", "proto"],
-                             cwd=repo, capture_output=True)
-    if archive.returncode != 0:
-        return False
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(target, filter="data")
-    return True
-
-
 def breaking(workspace: Path, against_image: Path) -> subprocess.CompletedProcess[str]:
     """Compares the workspace's contracts (built into one image) with an earlier image."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -70,17 +57,6 @@ def update_baseline(workspace: Path = ROOT, baseline: Path = BASELINE) -> None:
     """Rewrites the baseline from `workspace`'s contracts (on purpose, at a release)."""
     baseline.parent.mkdir(parents=True, exist_ok=True)
     build_image(workspace, baseline, *BASELINE_FLAGS)
-
-
-def breaking_against_ref(ref: str = "main", workspace: Path = ROOT) -> subprocess.CompletedProcess[str] | None:
-    """Checks `workspace` against the contracts at git `ref`; None when the ref has none."""
-    with tempfile.TemporaryDirectory() as scratch:
-        base = Path(scratch) / "base"
-        if not export_git_ref(ref, base):
-            return None
-        image = Path(scratch) / "base.binpb"
-        build_image(base, image)
-        return breaking(workspace, image)
 
 
 def copy_workspace(target: Path) -> Path:

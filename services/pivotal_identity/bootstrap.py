@@ -30,7 +30,6 @@ from pivotal_identity.application.roles import RolesService
 from pivotal_identity.application.service_accounts import ServiceAccountsService
 from pivotal_identity.application.sessions import SessionsService
 from pivotal_identity.application.users import UsersService
-from pivotal_identity.domain import rbac
 from pivotal_identity.domain.lockout import LockoutPolicy
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims

@@ -6,7 +6,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from tools import bufcheck
-from tools.protogen import DESCRIPTOR_SET, ROOT
+from tools.protogen import DESCRIPTOR_SET
 
 
 def test_contracts_lint_clean_with_standard_rules():
@@ -20,7 +20,7 @@ def test_no_breaking_change_against_the_committed_baseline():
 
 
 def _first_message_with_fields(text: str) -> tuple[str, str]:
-    match = re.search(r"^message (\w+) \{\n(?:\s*//.*\n)*\s*(\S[^;\n]*= (\d+);)", text, re.M)
+    match = re.search(r"^message (\w+) \{\n(?:\s*//.*\n)*\s*(\S[^;\n]*= (\d+);)", text, re.MULTILINE)
     assert match, "no message with a field found"
     return match.group(2), match.group(3)
 

@@ -5,8 +5,8 @@ one rule each, built with the real buf."""
 import re
 
 import pytest
-
 from pivotal_runtime import contract
+
 from tools import bufcheck, contract_rules
 
 WORKLOADS = {"gateway", "identity", "quotation", "project", "time", "billing"}
@@ -36,8 +36,8 @@ BREAKS = {
              "string etag = 27 [(google.api.field_behavior) = OUTPUT_ONLY];", "Quote.etag"),
     "update_mask": ("quotation/v1/quote_service.proto",
                     "google.protobuf.FieldMask update_mask = 2;",
-                    "google.protobuf.FieldMask update_mask = 2 "
-                    "[(google.api.field_behavior) = REQUIRED];", "UpdateQuoteRequest"),
+                    ("google.protobuf.FieldMask update_mask = 2 "
+                     "[(google.api.field_behavior) = REQUIRED];"), "UpdateQuoteRequest"),
     "idempotency": ("quotation/v1/quote_service.proto",
                     "    option idempotency_level = NO_SIDE_EFFECTS;\n", "", "QuoteService.GetQuote"),
     "state": ("quotation/v1/quote_service.proto", "repeated QuoteState states = 3;",
@@ -50,8 +50,8 @@ BREAKS = {
     "event_version": ("quotation/v1/events.proto", "  int64 version = 5;\n}\n\n// CustomerArchived",
                       "}\n\n// CustomerArchived", "CustomerUpdated"),
     "shared_shapes": ("billing/v1/invoice.proto", "// InvoiceLine is",
-                      "// Unit is a copy.\nenum Unit {\n  // UNIT_X is zero.\n  UNIT_X = 0;\n}\n\n"
-                      "// InvoiceLine is", "Unit"),
+                      ("// Unit is a copy.\nenum Unit {\n  // UNIT_X is zero.\n  UNIT_X = 0;\n}\n\n"
+                       "// InvoiceLine is"), "Unit"),
     "secrets": ("identity/v1/user_service.proto", '      post: "/v1/users"\n      body: "*"',
                 '      post: "/v1/users"\n      body: "user"', "UserService.CreateUser"),
 }

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from pivotal.common.v1 import errors_pb2
-
 from pivotal_runtime.errors import FieldReason
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
@@ -14,7 +13,7 @@ PREFIX = "FIELD_VIOLATION_REASON_"
 
 
 def _listed() -> set[str]:
-    return {name.removeprefix(PREFIX) for name in errors_pb2.FieldViolationReason.keys()
+    return {name.removeprefix(PREFIX) for name in errors_pb2.FieldViolationReason.keys()  # noqa: SIM118 (an enum wrapper)
             if name != f"{PREFIX}UNSPECIFIED"}
 
 

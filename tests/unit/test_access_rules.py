@@ -1,11 +1,11 @@
 """The service-side access check enforces the contract's rule kinds, any-of included."""
 
 import pytest
-
 from pivotal_runtime.auth import StaticKeySource, TokenVerifier
 from pivotal_runtime.contract import MethodRule
 from pivotal_runtime.errors import PermissionDenied
 from pivotal_runtime.interceptors import AuthInterceptor
+
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
 
 LIST_TIME = "/pivotal.time.v1.TimeEntryService/ListTimeEntries"

@@ -2,8 +2,9 @@
 
 Organizations create their own accounts through the API. The platform's workloads have
 accounts provisioned from settings (`PIVOTAL_IDENTITY_PLATFORM_CLIENT_SECRETS`): the client
-id is the workload name, the permissions are fixed per workload (derived from the contracts' `callers`, carried by the permission catalog),
-and the token acts in the organization the request names.
+id is the workload name, the permissions are those the contracts' `callers` give the workload
+(carried by the permission catalog), and the token acts in the organization the request
+names.
 """
 
 from __future__ import annotations

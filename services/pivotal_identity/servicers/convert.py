@@ -12,7 +12,6 @@ from pivotal.identity.v1 import (
     signing_key_pb2,
     user_pb2,
 )
-
 from pivotal_runtime.errors import FieldReason, FieldViolation, InvalidArgument
 
 from pivotal_identity.application.events import ts

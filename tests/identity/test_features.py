@@ -122,6 +122,7 @@ def test_invitation_accept_flow_and_token_hygiene(server, org):
     registered_events = [e for e in server.outbox_events("pivotal.identity.v1.UserRegistered")
                          if e.user_id == user.user_id]
     assert registered_events[0].invitation_id == created.invitation_id
+    assert registered_events[0].version >= 1
 
     manager = bearer(server.login(invitee, "invitee password 1").access_token)
     code, reason, _, _error = failure(server.invitations.CreateInvitation,
@@ -442,6 +443,10 @@ def test_organization_update_and_soft_delete(server, org):
     changes = [e for e in server.outbox_events("pivotal.identity.v1.OrganizationUpdated")
                if e.organization_id == org_id]
     assert list(changes[-1].changed_fields) == ["time_zone"]
+    # Replicas apply an event only when its version is newer (docs/events.md).
+    created = [e for e in server.outbox_events("pivotal.identity.v1.OrganizationCreated")
+               if e.organization_id == org_id]
+    assert created[0].version == 1 and changes[-1].version > created[0].version
     code, reason, _, _ = failure(server.orgs.UpdateOrganization, org_pb.UpdateOrganizationRequest(
         organization=organization_pb2.Organization(organization_id=org_id, time_zone="Mars/Base"),
         update_mask=field_mask_pb2.FieldMask(paths=["time_zone"])), metadata=token)

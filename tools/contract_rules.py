@@ -154,7 +154,7 @@ def check_comments(c: Contracts) -> Iterator[Violation]:
             short = name.rsplit(".", 1)[-1]
             if not text:
                 yield Violation("comments", f"{file.name}: {name}", "has no comment")
-            elif not re.match(rf"^(The )?`?{re.escape(short)}\b", text):
+            elif not re.match(rf"^`?{re.escape(short)}\b", text):
                 yield Violation("comments", f"{file.name}: {name}",
                                 f"comment must start with {short!r}")
 

@@ -235,6 +235,12 @@ def test_user_lifecycle_guards_and_listing(server, org):
     assert [u.user_id for u in owners.users] == [owner_id]
     found = server.users.ListUsers(user_pb.ListUsersRequest(query="PAT P"), metadata=token)
     assert [u.user_id for u in found.users] == [member.user_id]
+    active = server.users.ListUsers(user_pb.ListUsersRequest(
+        states=[user_pb2.USER_STATE_ACTIVE]), metadata=token)
+    assert {u.user_id for u in active.users} == {owner_id, member.user_id}
+    code, _, details, _ = failure(server.users.ListUsers, user_pb.ListUsersRequest(
+        states=[user_pb2.USER_STATE_ACTIVE, user_pb2.USER_STATE_PENDING]), metadata=token)
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "states" in details
 
     server.roles.AssignRole(role_srv.AssignRoleRequest(user_id=member.user_id,
                                                        role_id="owner"), metadata=token)

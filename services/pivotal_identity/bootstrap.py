@@ -30,7 +30,6 @@ from pivotal_identity.application.roles import RolesService
 from pivotal_identity.application.service_accounts import ServiceAccountsService
 from pivotal_identity.application.sessions import SessionsService
 from pivotal_identity.application.users import UsersService
-from pivotal_identity.domain import rbac
 from pivotal_identity.domain.lockout import LockoutPolicy
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims
@@ -111,7 +110,7 @@ def build_identity(service_deps, settings: IdentitySettings | None = None, *,
         """Identity's own token for calling billing: it signs it itself."""
         claims = access_claims(tokens, subject="platform-identity",
                                organization_id=organization_id, now=clock(),
-                               perms=rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"],
+                               perms=deps.catalog.platform_accounts["identity"],
                                client_id="identity")
         return keyring.sign(claims)
 

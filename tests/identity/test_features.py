@@ -122,6 +122,7 @@ def test_invitation_accept_flow_and_token_hygiene(server, org):
     registered_events = [e for e in server.outbox_events("pivotal.identity.v1.UserRegistered")
                          if e.user_id == user.user_id]
     assert registered_events[0].invitation_id == created.invitation_id
+    assert registered_events[0].version >= 1
 
     manager = bearer(server.login(invitee, "invitee password 1").access_token)
     code, reason, _, _error = failure(server.invitations.CreateInvitation,
@@ -234,6 +235,12 @@ def test_user_lifecycle_guards_and_listing(server, org):
     assert [u.user_id for u in owners.users] == [owner_id]
     found = server.users.ListUsers(user_pb.ListUsersRequest(query="PAT P"), metadata=token)
     assert [u.user_id for u in found.users] == [member.user_id]
+    active = server.users.ListUsers(user_pb.ListUsersRequest(
+        states=[user_pb2.USER_STATE_ACTIVE]), metadata=token)
+    assert {u.user_id for u in active.users} == {owner_id, member.user_id}
+    code, _, details, _ = failure(server.users.ListUsers, user_pb.ListUsersRequest(
+        states=[user_pb2.USER_STATE_ACTIVE, user_pb2.USER_STATE_PENDING]), metadata=token)
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "states" in details
 
     server.roles.AssignRole(role_srv.AssignRoleRequest(user_id=member.user_id,
                                                        role_id="owner"), metadata=token)
@@ -442,6 +449,10 @@ def test_organization_update_and_soft_delete(server, org):
     changes = [e for e in server.outbox_events("pivotal.identity.v1.OrganizationUpdated")
                if e.organization_id == org_id]
     assert list(changes[-1].changed_fields) == ["time_zone"]
+    # Replicas apply an event only when its version is newer (docs/events.md).
+    created = [e for e in server.outbox_events("pivotal.identity.v1.OrganizationCreated")
+               if e.organization_id == org_id]
+    assert created[0].version == 1 and changes[-1].version > created[0].version
     code, reason, _, _ = failure(server.orgs.UpdateOrganization, org_pb.UpdateOrganizationRequest(
         organization=organization_pb2.Organization(organization_id=org_id, time_zone="Mars/Base"),
         update_mask=field_mask_pb2.FieldMask(paths=["time_zone"])), metadata=token)

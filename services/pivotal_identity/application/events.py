@@ -33,14 +33,15 @@ def organization_created(org: Organization, owner: User, plan_code: str):
         organization_id=org.id, display_name=org.display_name, owner_user_id=owner.id,
         owner_email=owner.email, plan_code=plan_code, currency_code=org.currency_code,
         time_zone=org.time_zone, locale=org.locale, region_code=org.region_code,
-        create_time=ts(org.create_time))
+        create_time=ts(org.create_time), version=org.version)
 
 
 def organization_updated(org: Organization, changed: Iterable[str], actor: str):
     return ev.OrganizationUpdated(
         organization_id=org.id, display_name=org.display_name, currency_code=org.currency_code,
         time_zone=org.time_zone, locale=org.locale, region_code=org.region_code,
-        changed_fields=list(changed), actor_id=actor, update_time=ts(org.update_time))
+        changed_fields=list(changed), actor_id=actor, update_time=ts(org.update_time),
+        version=org.version)
 
 
 def organization_deleted(org: Organization, actor: str):
@@ -55,7 +56,7 @@ def user_registered(user: User, actor: str = "", invitation_id: str = ""):
         display_name=user.display_name, role_ids=user.role_ids, state=user_state(user),
         origin=user_pb2.UserOrigin.Value(f"USER_ORIGIN_{user.origin.value}"),
         invitation_id=invitation_id, locale=user.locale, time_zone=user.time_zone,
-        actor_id=actor, create_time=ts(user.create_time))
+        actor_id=actor, create_time=ts(user.create_time), version=user.version)
 
 
 def user_updated(user: User, changed: Iterable[str], actor: str):
@@ -63,7 +64,8 @@ def user_updated(user: User, changed: Iterable[str], actor: str):
         organization_id=user.organization_id, user_id=user.id, email=user.email,
         given_name=user.given_name, family_name=user.family_name,
         display_name=user.display_name, locale=user.locale, time_zone=user.time_zone,
-        changed_fields=list(changed), actor_id=actor, update_time=ts(user.update_time))
+        changed_fields=list(changed), actor_id=actor, update_time=ts(user.update_time),
+        version=user.version)
 
 
 def user_deactivated(user: User, actor: str, reason: str):

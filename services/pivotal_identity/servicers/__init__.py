@@ -136,7 +136,7 @@ class UserServicer(user_grpc.UserServiceServicer):
         return user_pb.BatchGetUsersResponse(users=[c.user(u) for u in found])
 
     def ListUsers(self, request, context):
-        state = c.enum_name(user_pb2.UserState, request.state, "USER_STATE")
+        state = c.one_state(user_pb2.UserState, request.states, "USER_STATE")
         users, token, total = self.app.users.list(
             request.page_size, request.page_token, UserState(state) if state else None,
             request.role_id, request.query, request.locked_only)
@@ -192,7 +192,8 @@ class InvitationServicer(inv_grpc.InvitationServiceServicer):
         return inv_pb.GetInvitationResponse(invitation=self._out(found))
 
     def ListInvitations(self, request, context):
-        state = c.enum_name(invitation_pb2.InvitationState, request.state, "INVITATION_STATE")
+        state = c.one_state(invitation_pb2.InvitationState, request.states,
+                            "INVITATION_STATE")
         found, token, total = self.app.invitations.list(
             request.page_size, request.page_token, InvitationState(state) if state else None,
             request.email)
@@ -257,8 +258,8 @@ class AuthServicer(auth_grpc.AuthServiceServicer):
         return auth_pb.LogoutResponse()
 
 
-def _session_state(number: int) -> SessionState | None:
-    name = c.enum_name(session_pb2.SessionState, number, "SESSION_STATE")
+def _session_state(numbers) -> SessionState | None:
+    name = c.one_state(session_pb2.SessionState, numbers, "SESSION_STATE")
     return SessionState(name) if name else None
 
 
@@ -272,7 +273,7 @@ class SessionServicer(sess_grpc.SessionServiceServicer):
 
     def ListMySessions(self, request, context):
         found, token, current = self.app.sessions.list_mine(
-            request.page_size, request.page_token, _session_state(request.state))
+            request.page_size, request.page_token, _session_state(request.states))
         return sess_pb.ListMySessionsResponse(sessions=self._out(found, current),
                                               next_page_token=token)
 
@@ -283,7 +284,7 @@ class SessionServicer(sess_grpc.SessionServiceServicer):
     def ListSessions(self, request, context):
         found, token, current = self.app.sessions.list_of(
             request.user_id, request.page_size, request.page_token,
-            _session_state(request.state))
+            _session_state(request.states))
         return sess_pb.ListSessionsResponse(sessions=self._out(found, current),
                                             next_page_token=token)
 

@@ -12,6 +12,7 @@ from pivotal.identity.v1 import (
     signing_key_pb2,
     user_pb2,
 )
+from pivotal_runtime.errors import FieldReason, FieldViolation, InvalidArgument
 
 from pivotal_identity.application.events import ts
 from pivotal_identity.application.invitations import InvitationInput
@@ -32,6 +33,16 @@ def enum_name(enum_type, number: int, prefix: str) -> str | None:
     if not number:
         return None
     return enum_type.Name(number).removeprefix(prefix + "_")
+
+
+def one_state(enum_type, numbers, prefix: str) -> str | None:
+    """The `states` filter of a List request as one domain value name (None: no filter).
+    Identity's listings filter by one state at a time: several are INVALID_ARGUMENT."""
+    names = sorted({enum_name(enum_type, n, prefix) for n in numbers} - {None})
+    if len(names) > 1:
+        raise InvalidArgument([FieldViolation(
+            "states", "name at most one state", FieldReason.OUT_OF_RANGE)])
+    return names[0] if names else None
 
 
 def organization(o: model.Organization) -> organization_pb2.Organization:

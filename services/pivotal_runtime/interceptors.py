@@ -169,6 +169,11 @@ class AuthInterceptor(_WrappingInterceptor):
         if token is None:
             raise Unauthenticated("this call needs a bearer token", reason="TOKEN_MISSING")
         principal = self._verifier.verify(token)
+        if rule.workload_only and not principal.is_workload(rule.callers):
+            raise PermissionDenied(
+                "this method is internal: only the service tokens of "
+                f"{', '.join(rule.callers)} may call it",
+                reason="WORKLOAD_TOKEN_REQUIRED", metadata={"callers": ",".join(rule.callers)})
         if rule.permissions and not any(map(principal.has_permission, rule.permissions)):
             needed = " or ".join(rule.permissions)
             raise PermissionDenied(

@@ -50,6 +50,8 @@ from tests.support.net import free_port
 
 PASSWORD = "correct horse battery 42"
 OPERATOR_SECRET = "operator-secret-" + "x" * 24
+# The platform workloads' client secrets (a workload's service token calls internal RPCs).
+WORKLOAD_SECRET = "workload-secret-" + "y" * 24
 TOKEN_IN_LINK = re.compile(r"#token=([A-Za-z0-9_\-]+)")
 
 
@@ -57,7 +59,8 @@ def fast_identity_settings(**overrides) -> IdentitySettings:
     values = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 1024, "argon2_parallelism": 1,
                   "key_encryption_key": "test-key-encryption-key-" + "k" * 16,
                   "key_rotation_min_interval_seconds": 0, "lockout_period_seconds": 60,
-                  "platform_client_secrets": {"operator": OPERATOR_SECRET}}
+                  "platform_client_secrets": {"operator": OPERATOR_SECRET,
+                                              "quotation": WORKLOAD_SECRET}}
     values.update(overrides)
     return IdentitySettings(**values)
 
@@ -197,6 +200,14 @@ class IdentityServer:
 
         return self.service_accounts.IssueServiceToken(sa_pb.IssueServiceTokenRequest(
             client_id="operator", client_secret=OPERATOR_SECRET), timeout=10).access_token
+
+    def workload_token(self, organization_id: str = "") -> str:
+        """The quotation workload's service token: what internal RPCs accept."""
+        from pivotal.identity.v1 import service_account_service_pb2 as sa_pb
+
+        return self.service_accounts.IssueServiceToken(sa_pb.IssueServiceTokenRequest(
+            client_id="quotation", client_secret=WORKLOAD_SECRET,
+            organization_id=organization_id), timeout=10).access_token
 
 
 def bearer(token: str) -> tuple:

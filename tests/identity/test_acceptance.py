@@ -380,9 +380,10 @@ def test_an_organization_sees_nothing_of_another(server):
     ]:
         found = getattr(listing(request, metadata=token_a), field)
         assert all(x.organization_id == a.organization.organization_id for x in found), field
-    allowed = server.roles.CheckPermission(role_srv.CheckPermissionRequest(
+    # CheckPermission is internal (only workloads call it): a user's token is refused outright.
+    code, reason, _, _ = failure(server.roles.CheckPermission, role_srv.CheckPermissionRequest(
         organization_id=b_org, subject_id=b_user, permission="users:read"), metadata=token_a)
-    assert not allowed.allowed
+    assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "WORKLOAD_TOKEN_REQUIRED")
     # B's data is untouched and B still sees it.
     assert server.users.GetUser(user_pb.GetUserRequest(user_id=b_member.user_id),
                                 metadata=token_b).user.state == user_pb2.USER_STATE_ACTIVE
@@ -448,8 +449,10 @@ def test_no_secret_appears_in_any_log_line(server, caplog):
         failure(server.service_accounts.IssueServiceToken, sa_pb.IssueServiceTokenRequest(
             client_id=created.service_account.client_id, client_secret="wrong-secret-value-1"))
         secrets.append("wrong-secret-value-1")
+        workload = server.workload_token(registered.organization.organization_id)
+        secrets.append(workload)
         server.keys.ValidateToken(key_pb.ValidateTokenRequest(token=guest.access_token),
-                                  metadata=bearer(issued.access_token))
+                                  metadata=bearer(workload))
         server.keys.RotateSigningKey(key_pb.RotateSigningKeyRequest(),
                                      metadata=bearer(server.operator_token()))
         server.auth.Logout(auth_pb.LogoutRequest(all_sessions=True), metadata=token)

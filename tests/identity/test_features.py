@@ -314,9 +314,15 @@ def test_sessions_listing_logout_and_validate_token(server, org):
     account = server.service_accounts.CreateServiceAccount(sa_pb.CreateServiceAccountRequest(
         service_account=service_account_pb2.ServiceAccount(
             display_name="Checker", permissions=["users:read"])), metadata=token)
-    service = bearer(server.service_accounts.IssueServiceToken(sa_pb.IssueServiceTokenRequest(
-        client_id=account.service_account.client_id,
-        client_secret=account.client_secret)).access_token)
+    tenant_robot = bearer(server.service_accounts.IssueServiceToken(
+        sa_pb.IssueServiceTokenRequest(client_id=account.service_account.client_id,
+                                       client_secret=account.client_secret)).access_token)
+    # ValidateToken is internal: neither a user nor a tenant's service account may call it.
+    for caller in (token, tenant_robot):
+        code, reason, _, _ = failure(server.keys.ValidateToken, key_pb.ValidateTokenRequest(
+            token=member_tokens.access_token), metadata=caller)
+        assert (code, reason) == (grpc.StatusCode.PERMISSION_DENIED, "WORKLOAD_TOKEN_REQUIRED")
+    service = bearer(server.workload_token(registered.organization.organization_id))
     valid = server.keys.ValidateToken(key_pb.ValidateTokenRequest(
         token=member_tokens.access_token), metadata=service)
     assert valid.valid and valid.subject_id == member.user_id and "time:write" in \
@@ -369,7 +375,7 @@ def test_custom_roles_reach_the_token_and_check_permission(server, org):
     assert {"sub", "org", "roles", "sid", "iss", "aud", "exp", "iat", "jti"} <= set(claims)
     check = server.roles.CheckPermission(role_srv.CheckPermissionRequest(
         organization_id=org_id, subject_id=member.user_id, permission="time:approve"),
-        metadata=token)
+        metadata=bearer(server.workload_token(org_id)))
     assert check.allowed and list(check.granting_role_ids) == [role.role_id]
 
     code, reason, _, _ = failure(server.roles.DeleteRole, role_srv.DeleteRoleRequest(

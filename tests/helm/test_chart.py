@@ -282,11 +282,9 @@ def test_selectors_and_labels_survive_a_chart_version_bump(tmp_path: Path):
         for item in objects(render(SECRET, chart=chart)):
             spec = item.get("spec", {})
             key = (item["kind"], item["metadata"]["name"])
-            if item["kind"] in ("Deployment", "PodDisruptionBudget"):
+            if item["kind"] in ("Deployment", "PodDisruptionBudget", "Service"):
                 found[key] = spec["selector"]
-            elif item["kind"] == "Service":
-                found[key] = spec["selector"]
-            elif item["kind"] in ("NetworkPolicy",):
+            elif item["kind"] == "NetworkPolicy":
                 found[key] = spec["podSelector"]
         return found
 

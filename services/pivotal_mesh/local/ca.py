@@ -25,6 +25,7 @@ class Issued:
     certificate_pem: bytes
     private_key_pem: bytes
     certificate: x509.Certificate
+    issued_at: dt.datetime  # not-before is backdated by SKEW; this is the real moment
 
     @property
     def not_after(self) -> dt.datetime:
@@ -96,4 +97,4 @@ class DevelopmentCA:
             .sign(self._key, hashes.SHA256())
         )
         return Issued(certificate.public_bytes(serialization.Encoding.PEM),
-                      _private_key_pem(key), certificate)
+                      _private_key_pem(key), certificate, now)

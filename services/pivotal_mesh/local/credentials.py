@@ -80,9 +80,8 @@ class WorkloadCredentials:
         issued = self.issued.get(workload)
         if issued is None:
             return True
-        start = issued.certificate.not_valid_before_utc
-        lifetime = issued.not_after - start
-        return now >= start + lifetime * self.settings.rotate_after_fraction
+        lifetime = issued.not_after - issued.issued_at
+        return now >= issued.issued_at + lifetime * self.settings.rotate_after_fraction
 
 
 class Rotator:

@@ -368,3 +368,11 @@ def test_the_gateway_configuration_the_chart_runs_passes_envoy_validate(scenario
     result = envoy_validate(load_settings(), gateway_settings)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "configuration" in result.stdout and "OK" in result.stdout
+
+
+def test_the_deploy_guide_lists_every_top_level_value():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    guide = (CHART.parents[1] / "docs" / "deploy.md").read_text()
+    reference = guide[guide.index("## Values reference"):]
+    for key in values:
+        assert f"`{key}" in reference, f"docs/deploy.md does not describe `{key}`"

@@ -16,79 +16,29 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from pivotal_gateway.bench import CASES, Result, _free_port, _merged, h2load, owner_token
+from pivotal_gateway.bench import CASES, Product, Result, _merged, h2load, owner_token
 
-SERVICES = ("identity", "quotation", "project", "time", "billing")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-class Product:
-    """`pivotal up` (or `pivotal up --mesh`) with free ports and its own state folder."""
-
-    def __init__(self, workdir: Path, mesh: bool) -> None:
-        self.workdir = workdir
-        self.mesh = mesh
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.gateway_port = _free_port()
-        env = {**os.environ, "PIVOTAL_STATE_DIR": str(workdir / "state"),
-               "PIVOTAL_LOG_LEVEL": "WARNING",
-               "PIVOTAL_GATEWAY_PORT": str(self.gateway_port),
-               "PIVOTAL_GATEWAY_ADMIN_PORT": str(_free_port()),
-               "PIVOTAL_GATEWAY_CONFIG_DIR": str(workdir / "gateway"),
-               "PIVOTAL_GATEWAY_ACCESS_LOG": "false",
-               "PIVOTAL_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
-               "PIVOTAL_GATEWAY_RATE_LIMIT_BURST": "1000000",
-               **{f"PIVOTAL_{n.upper()}_PORT": str(_free_port()) for n in SERVICES}}
-        self.log = (workdir / "up.log").open("w")
-        pivotal = shutil.which("pivotal", path=str(Path(sys.executable).parent)) or "pivotal"
-        command = [pivotal, "up", *(["--mesh"] if mesh else [])]
-        self.process = subprocess.Popen(command, env=env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        self.base_url = f"http://127.0.0.1:{self.gateway_port}"
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"pivotal up exited; see {self.workdir / 'up.log'}")
+def sidecar_pids(product: Product) -> list[int]:
+    """The sidecar Envoys of a `pivotal up --mesh` (configuration in <state>/mesh/envoy/)."""
+    marker = str(product.workdir / "state" / "mesh" / "envoy")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
             try:
-                with urllib.request.urlopen(self.base_url + "/ready", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        raise SystemExit("the gateway never became ready")
-
-    def sidecar_pids(self) -> list[int]:
-        """The sidecar Envoys (their configuration lives in <state>/mesh/envoy/)."""
-        marker = str(self.workdir / "state" / "mesh" / "envoy")
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                        found.append(int(entry.name))
-                except OSError:
-                    continue
-        return found
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 @dataclass
@@ -123,14 +73,16 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("h2load is missing: apt-get install -y nghttp2-client")
 
     workdir = Path(tempfile.mkdtemp(prefix="pivotal-mesh-bench-"))
-    products = {"plain": Product(workdir / "plain", mesh=False),
-                "mesh": Product(workdir / "mesh", mesh=True)}
+    for name in ("plain", "mesh"):
+        (workdir / name).mkdir()
+    products = {"plain": Product(workdir / "plain"),
+                "mesh": Product(workdir / "mesh", args=("--mesh",))}
     loaded: dict[str, list[Result]] = {"plain": [], "mesh": []}
     single: dict[str, list[Result]] = {"plain": [], "mesh": []}
     busy_seconds, sidecar_cpu = 0.0, 0.0
     try:
         for product in products.values():
-            product.wait_ready()
+            product.wait_ready(120)
         auth = {label: {"authorization": f"Bearer {owner_token(p.base_url)}"}
                 for label, p in products.items()}
         path = CASES[args.rpc][1]
@@ -138,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
             request = urllib.request.Request(product.base_url + path, headers=auth[label])
             with urllib.request.urlopen(request, timeout=10) as reply:
                 json.loads(reply.read())
-        sidecars = products["mesh"].sidecar_pids()
+        sidecars = sidecar_pids(products["mesh"])
 
         def run(label: str, clients: int, streams: int, duration: float,
                 requests: int | None = None) -> Result:

@@ -26,7 +26,7 @@ from pivotal_runtime.settings import SERVICE_NAMES
 
 from tests.support.gateway import http
 from tests.support.net import free_port
-from tests.support.processes import ROOT, VENV_BIN, stop
+from tests.support.processes import ROOT, VENV_BIN, stop, wait_for_gateway
 
 pytestmark = [pytest.mark.e2e]
 NAMESPACE, TRUST_DOMAIN = "pivotal", "pivotal.local"
@@ -95,17 +95,7 @@ def mesh(tmp_path_factory):
                                    stdout=log, stderr=subprocess.STDOUT, text=True)
         running = Mesh(process, state / "state", gateway_port, log_path)
         try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                assert process.poll() is None, log_path.read_text()[-5000:]
-                try:
-                    if running.request("GET", "/ready", timeout=2).status == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.2)
-            else:
-                raise AssertionError("never ready:\n" + log_path.read_text()[-5000:])
+            wait_for_gateway(process, running.base_url, log_path, timeout=120)
             yield running
         finally:
             stop(process, timeout=30)

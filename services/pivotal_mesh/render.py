@@ -62,21 +62,19 @@ def chart_data_file() -> str:
     return json.dumps(chart_data(), indent=1, sort_keys=False) + "\n"
 
 
-def _contents(write: bool) -> dict[Path, str]:
-    """The chart data first: `mesh/` is rendered from the chart, which reads it."""
-    contents = {CHART_DATA: chart_data_file()}
-    if write:
-        _write(CHART_DATA, contents[CHART_DATA])
-    for mode in MODES:
-        contents[MESH / mode / "istio.yaml"] = mesh_file(mode)
-    return contents
+def _mesh_path(mode: str) -> Path:
+    return MESH / mode / "istio.yaml"
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(REPOSITORY))
 
 
 def stale_files() -> list[str]:
     """Generated files whose committed content differs from a fresh generation (`mesh/` is
-    rendered from the committed chart data: regenerate once more after the data changed)."""
-    contents = _contents(write=False)
-    return [str(path.relative_to(REPOSITORY)) for path, text in contents.items()
+    rendered from the committed chart data: after the data changed, `write_all` fixes both)."""
+    expected = {CHART_DATA: chart_data_file(), **{_mesh_path(m): mesh_file(m) for m in MODES}}
+    return [_relative(path) for path, text in expected.items()
             if not path.exists() or path.read_text() != text]
 
 
@@ -89,7 +87,8 @@ def _write(path: Path, text: str) -> bool:
 
 
 def write_all() -> list[str]:
-    stale = stale_files()
-    for path, text in _contents(write=True).items():
-        _write(path, text)
-    return stale
+    """Regenerates every file, the chart data first (`mesh/` is rendered from the chart,
+    which reads it); returns the ones that changed."""
+    changed = [CHART_DATA] if _write(CHART_DATA, chart_data_file()) else []
+    changed += [_mesh_path(m) for m in MODES if _write(_mesh_path(m), mesh_file(m))]
+    return [_relative(path) for path in changed]

@@ -89,11 +89,12 @@ def test_every_deployment_is_hardened_probed_and_sized(scenario):
         assert pod["topologySpreadConstraints"], deployment["metadata"]["name"]
 
 
-def test_services_use_native_grpc_probes_and_the_gateway_its_ready_route():
+def test_services_use_native_grpc_probes_and_the_gateway_its_liveness_route():
     for deployment in of_kind("default", "Deployment"):
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         if component(deployment) == "gateway":
-            assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+            # Not /ready: one service down must not take every gateway pod out.
+            assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
             continue
         port = container["ports"][0]["containerPort"]
         assert container["readinessProbe"]["grpc"] == {"port": port}
@@ -268,6 +269,15 @@ def test_network_policies_deny_all_then_admit_the_contract_callers():
         callers = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
                    for rule in ingress for peer in rule.get("from", [])}
         assert callers == {c for c, targets in calls.items() if workload in targets}, workload
+
+
+def test_a_restricted_gateway_still_lets_istiod_fetch_the_jwks():
+    (policy_,) = [p for p in of_kind("production", "NetworkPolicy")
+                  if p["metadata"]["name"] == "pivotal-flow-gateway"]
+    peers = [peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+             for rule in policy_["spec"]["ingress"] for peer in rule.get("from", [])
+             if "namespaceSelector" in peer]
+    assert peers == ["istio-ingress", "istio-system"]
 
 
 def test_selectors_and_labels_survive_a_chart_version_bump(tmp_path: Path):

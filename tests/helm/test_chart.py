@@ -386,3 +386,19 @@ def test_the_deploy_guide_lists_every_top_level_value():
     reference = guide[guide.index("## Values reference"):]
     for key in values:
         assert f"`{key}" in reference, f"docs/deploy.md does not describe `{key}`"
+
+
+def test_services_reach_each_other_through_the_charts_services(monkeypatch):
+    """Internal callers dial PIVOTAL_SERVICE_ADDRESS_TEMPLATE: it must name the chart's
+    Service and port of every workload."""
+    from pivotal_runtime.settings import load_settings
+
+    (config,) = of_kind("production", "ConfigMap")
+    for name, value in config["data"].items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    services = {s["metadata"]["name"]: s["spec"]["ports"][0]["port"]
+                for s in of_kind("production", "Service")}
+    for workload in contract_services():
+        host, _, port = settings.address_of(workload).rpartition(":")
+        assert services[host] == int(port), workload

@@ -9,6 +9,8 @@ import yaml
 from pivotal_mesh import chart_data, policy, render
 from pivotal_runtime import contract
 
+from tests.support.manifests import validate
+
 
 def test_generated_mesh_files_are_fresh():
     stale = render.stale_files()
@@ -26,6 +28,15 @@ def test_the_generated_files_carry_every_contract_caller():
         kinds = {doc["kind"] for doc in yaml.safe_load_all(text) if doc}
         assert {"PeerAuthentication", "AuthorizationPolicy", "DestinationRule",
                 "VirtualService", "RequestAuthentication"} <= kinds
+
+
+def test_every_object_in_mesh_validates_against_the_istio_crds():
+    for mode in render.MODES:
+        items = [doc for doc in yaml.safe_load_all((render.MESH / mode / "istio.yaml").read_text())
+                 if doc]
+        for item in items:
+            assert item["metadata"]["namespace"] == render.NAMESPACE
+            validate(item)
 
 
 def test_a_new_caller_in_the_contracts_changes_the_generated_policy(monkeypatch):

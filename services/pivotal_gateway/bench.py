@@ -96,9 +96,10 @@ def h2load(label: str, url: str, headers: dict[str, str], body: Path | None, *, 
 
 
 class Product:
-    """`pivotal up` with free ports and a temporary state folder."""
+    """`pivotal up` (plus `args`, e.g. `--mesh`) with free ports and a temporary state folder."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, args: tuple[str, ...] = ()) -> None:
+        self.workdir = workdir
         self.ports = {name: _free_port() for name in SERVICES}
         self.gateway_port = _free_port()
         env = {**os.environ, "PIVOTAL_STATE_DIR": str(workdir / "state"),
@@ -112,7 +113,7 @@ class Product:
                **{f"PIVOTAL_{n.upper()}_PORT": str(p) for n, p in self.ports.items()}}
         self.log = (workdir / "up.log").open("w")
         pivotal = shutil.which("pivotal", path=str(Path(sys.executable).parent)) or "pivotal"
-        self.process = subprocess.Popen([pivotal, "up"], env=env, stdout=self.log,
+        self.process = subprocess.Popen([pivotal, "up", *args], env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT)
         self.base_url = f"http://127.0.0.1:{self.gateway_port}"
 

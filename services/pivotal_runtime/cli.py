@@ -34,6 +34,9 @@ def _prepare(service_name: str = "pivotal-flow", **overrides):
 def up(
     gateway: Annotated[bool, typer.Option(help="also run the Envoy gateway (REST, gRPC-Web)")]
     = True,
+    mesh: Annotated[bool, typer.Option(help="local mesh: Envoy sidecars with mTLS and the "
+                                            "contracts' RBAC in front of every service")]
+    = False,
 ) -> None:
     """Run everything in one process (embedded mode: SQLite files, in-process bus), and the
     Envoy gateway beside it (PIVOTAL_GATEWAY_*; port 8080)."""
@@ -43,6 +46,10 @@ def up(
     settings = _prepare()
     if settings.mode is Mode.EMBEDDED:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
+    if mesh:
+        from pivotal_mesh.local.up import run_mesh
+
+        return run_mesh(settings, with_gateway=gateway)
     companions = []
     if gateway:
         from pivotal_gateway.process import Gateway

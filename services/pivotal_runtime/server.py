@@ -51,6 +51,9 @@ class Bus(Protocol):
 # Health entry of the event bus: SERVING while the relay's and the consumer's connections are
 # up. The overall status does not follow it: the outbox keeps events while the broker is away.
 BUS_HEALTH_SERVICE = "pivotal.bus"
+# SERVING while the process serves, whatever its dependencies: what a liveness probe asks
+# (a database outage must make a pod unready, not restart it).
+LIVENESS_SERVICE = "pivotal.liveness"
 
 
 @dataclass
@@ -149,6 +152,7 @@ class ServiceHost:
         bind = f"{settings.host}:{port if port is not None else settings.port_of(self.name)}"
         self.port = self.server.add_insecure_port(bind)
         self._set_health(NOT_SERVING)
+        self.health.set(LIVENESS_SERVICE, SERVING)
         if bus is not None:
             self.health.set(BUS_HEALTH_SERVICE, NOT_SERVING)
 

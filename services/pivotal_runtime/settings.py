@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     project_port: int = Field(DEFAULT_PORTS["project"], ge=1, le=65535)
     time_port: int = Field(DEFAULT_PORTS["time"], ge=1, le=65535)
     billing_port: int = Field(DEFAULT_PORTS["billing"], ge=1, le=65535)
+    # Where internal callers reach a service: "{host}" is PIVOTAL_HOST, "{service}" the
+    # workload, "{port}" its PIVOTAL_<SERVICE>_PORT. In Kubernetes: "pivotal-flow-{service}:{port}".
+    service_address_template: str = "{host}:{port}"
     # Worker threads per gRPC server.
     max_workers: int = Field(16, ge=1, le=1024)
     # Seconds in-flight calls get to finish after SIGTERM before they are cancelled.
@@ -106,7 +109,8 @@ class Settings(BaseSettings):
         return int(getattr(self, f"{service}_port"))
 
     def address_of(self, service: str) -> str:
-        return f"{self.host}:{self.port_of(service)}"
+        return self.service_address_template.format(
+            host=self.host, service=service, port=self.port_of(service))
 
     def database_url_for(self, service: str) -> str:
         """The service's own database: PostgreSQL when configured, else a SQLite file."""

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 
 from tests.support.gateway import http, jwks_of
 from tests.support.net import free_port
-from tests.support.processes import ROOT, VENV_BIN, stop
+from tests.support.processes import ROOT, VENV_BIN, stop, wait_for_gateway
 from tests.support.tokens import TokenMinter
 
 pytestmark = [pytest.mark.e2e]
@@ -99,17 +99,7 @@ def up(tmp_path_factory):
         return log_path.read_text()[-5000:]
 
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert process.poll() is None, output()
-            try:
-                if running.request("GET", "/ready", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise AssertionError("the gateway never became ready:\n" + output())
+        wait_for_gateway(process, running.base_url, log_path)
         yield running
     finally:
         stop(process, timeout=30)

@@ -46,3 +46,21 @@ def stop(process: subprocess.Popen, timeout: float = 15.0) -> str:
             process.kill()
             process.wait()
     return process.stdout.read() if process.stdout else ""
+
+
+def wait_for_gateway(process: subprocess.Popen, base_url: str, log_path: Path,
+                     timeout: float = 90.0) -> None:
+    """Until `GET <base_url>/ready` answers 200; fails with the log's tail if the process
+    exits or the deadline passes."""
+    from tests.support.gateway import http
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log_path.read_text()[-5000:]
+        try:
+            if http("GET", base_url + "/ready", timeout=2).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the gateway never became ready:\n" + log_path.read_text()[-5000:])

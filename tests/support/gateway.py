@@ -34,7 +34,6 @@ from pivotal_runtime.interceptors import AuthInterceptor, ErrorInterceptor, Requ
 from pivotal_runtime.settings import SERVICE_NAMES, Settings
 
 from tests.support.net import free_port
-from tests.support.processes import ROOT
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
 
 Behavior = Callable[[object, grpc.ServicerContext], object]
@@ -219,8 +218,8 @@ def gateway_stack(workdir: Path, behaviors: dict[str, Behavior] | None = None,
     settings = Settings(jwt_issuer=ISSUER, jwt_audience=AUDIENCE,
                         **{f"{w}_port": u.port for w, u in upstreams.items()})
     options = {"port": free_port(), "admin_port": free_port(),
-               "config_dir": workdir / "gateway", "descriptor_set": ROOT / "build" /
-               "descriptors.binpb", "health_check_interval_seconds": 0.5, "drain_seconds": 0,
+               "config_dir": workdir / "gateway", "health_check_interval_seconds": 0.5,
+               "drain_seconds": 0,
                "concurrency": 2, **gateway_overrides}
     gateway = GatewaySettings(**options)
     for upstream in upstreams.values():

@@ -11,7 +11,7 @@ import pkgutil
 from dataclasses import dataclass
 from functools import cache
 
-from google.protobuf import descriptor, descriptor_pb2
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 # Standard services every server exposes without credentials.
 INFRASTRUCTURE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -96,6 +96,14 @@ def method_rules() -> dict[str, MethodRule]:
         for service in service_descriptors()
         for rule in (_rule(service, m) for m in service.methods)
     }
+
+
+def method_descriptor(full_method: str) -> descriptor.MethodDescriptor:
+    """The descriptor of a contract RPC (`/package.Service/Method`). The generated modules are
+    imported first: the default pool only knows the files some module has imported."""
+    pivotal_file_descriptors()
+    service, method = full_method.lstrip("/").split("/")
+    return descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]
 
 
 def services_of(workload: str) -> list[descriptor.ServiceDescriptor]:

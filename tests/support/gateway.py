@@ -23,7 +23,7 @@ from pathlib import Path
 
 import grpc
 import jwt
-from google.protobuf import descriptor_pool, message_factory
+from google.protobuf import message_factory
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from pivotal_gateway.process import EnvoyProcess
 from pivotal_gateway.settings import GatewaySettings
@@ -114,10 +114,7 @@ class TestUpstream:
 
 
 def response_class(full_method: str):
-    contract.pivotal_file_descriptors()  # imports the generated modules
-    service, method = full_method.lstrip("/").split("/")
-    descriptor = descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]
-    return message_factory.GetMessageClass(descriptor.output_type)
+    return message_factory.GetMessageClass(contract.method_descriptor(full_method).output_type)
 
 
 def identity_behaviors(minter: TokenMinter) -> dict[str, Behavior]:

@@ -1,4 +1,8 @@
-"""Shared fixtures: a throwaway PostgreSQL database for the session, and settings for each mode."""
+"""Shared fixtures: a throwaway PostgreSQL database for the session, and settings for each mode.
+
+Every test also gets the marker of its kind from its folder (docs/testing.md): `pytest -m unit`
+runs what touches nothing, in seconds.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,61 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from _pytest.mark.expression import Expression
 from pivotal_runtime.settings import SERVICE_NAMES, Settings
+
+# The kind of every test folder: what its tests touch. A new folder must be listed here.
+KIND_BY_FOLDER = {
+    "unit": "unit",  # nothing: no server, no subprocess, no network
+    "architecture": "unit",  # the source files, read with ast
+    "contracts": "contracts",  # the real buf and the descriptor set
+    "integration": "integration",  # real PostgreSQL / RabbitMQ, servers in the test process
+    "bus": "integration",
+    "identity": "integration",
+    "e2e": "e2e",  # real processes: pivotal up, Envoy, a built wheel
+    "gateway": "e2e",
+}
+TESTS = Path(__file__).resolve().parent
+
+
+KINDS = frozenset(KIND_BY_FOLDER.values())
+
+
+def kind_of(path: Path) -> str:
+    folder = path.resolve().relative_to(TESTS).parts[0]
+    if folder not in KIND_BY_FOLDER:
+        raise pytest.UsageError(f"tests/{folder}/ has no kind: add it to KIND_BY_FOLDER in "
+                                "tests/conftest.py")
+    return KIND_BY_FOLDER[folder]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test gets the kind of its folder, and only that one."""
+    for item in items:
+        kind = kind_of(item.path)
+        other = {m.name for m in item.iter_markers()} & KINDS - {kind}
+        if other:
+            raise pytest.UsageError(f"{item.nodeid} is marked {sorted(other)} but its folder "
+                                    f"makes it {kind!r}: move it, or drop the marker")
+        item.add_marker(kind)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With `-m`, a folder whose kind cannot match is not even imported (importing the whole
+    suite is most of the time of `pytest -m unit`)."""
+    expression = config.getoption("markexpr")
+    if not expression or collection_path.parent != TESTS or collection_path.name not in \
+            KIND_BY_FOLDER:
+        return None
+    kind = KIND_BY_FOLDER[collection_path.name]
+    compiled = Expression.compile(expression)
+
+    def outcome(others: bool) -> bool:
+        # Kinds are known from the folder; any other marker may or may not be on a test.
+        return compiled.evaluate(lambda name, /, **_: name == kind if name in KINDS else others)
+
+    return True if not outcome(True) and not outcome(False) else None
+
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 POSTGRES_START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"

@@ -63,7 +63,8 @@ class TestUpstream:
     __test__ = False
 
     def __init__(self, workload: str, verifier: TokenVerifier,
-                 behaviors: dict[str, Behavior] | None = None, echo_request_id: bool = True) -> None:
+                 behaviors: dict[str, Behavior] | None = None,
+                 echo_request_id: bool = True) -> None:
         self.workload = workload
         self.behaviors = behaviors or {}
         self.calls: collections.Counter[str] = collections.Counter()

@@ -26,14 +26,12 @@ KIND_BY_FOLDER = {
     "e2e": "e2e",  # real processes: pivotal up, Envoy, a built wheel
     "gateway": "e2e",
 }
+KINDS = frozenset(KIND_BY_FOLDER.values())
 TESTS = Path(__file__).resolve().parent
 
 
-KINDS = frozenset(KIND_BY_FOLDER.values())
-
-
 def kind_of(path: Path) -> str:
-    folder = path.resolve().relative_to(TESTS).parts[0]
+    folder = path.resolve().relative_to(TESTS).parts[0]  # tests live under tests/ (testpaths)
     if folder not in KIND_BY_FOLDER:
         raise pytest.UsageError(f"tests/{folder}/ has no kind: add it to KIND_BY_FOLDER in "
                                 "tests/conftest.py")
@@ -55,10 +53,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     """With `-m`, a folder whose kind cannot match is not even imported (importing the whole
     suite is most of the time of `pytest -m unit`)."""
     expression = config.getoption("markexpr")
-    if not expression or collection_path.parent != TESTS or collection_path.name not in \
-            KIND_BY_FOLDER:
+    kind = KIND_BY_FOLDER.get(collection_path.name)
+    if not expression or kind is None or collection_path.parent != TESTS:
         return None
-    kind = KIND_BY_FOLDER[collection_path.name]
     compiled = Expression.compile(expression)
 
     def outcome(others: bool) -> bool:

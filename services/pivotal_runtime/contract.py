@@ -98,17 +98,17 @@ def method_rules() -> dict[str, MethodRule]:
     }
 
 
-def method_descriptor(full_method: str) -> descriptor.MethodDescriptor:
-    """The descriptor of a contract RPC (`/package.Service/Method`). The generated modules are
-    imported first: the default pool only knows the files some module has imported."""
-    pivotal_file_descriptors()
-    service, method = full_method.lstrip("/").split("/")
-    return descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]
-
-
 def services_of(workload: str) -> list[descriptor.ServiceDescriptor]:
     return [s for s in service_descriptors() if workload_of(s) == workload]
 
 
 def is_infrastructure(full_method: str) -> bool:
     return full_method.startswith(INFRASTRUCTURE_PREFIXES)
+
+
+def method_descriptor(full_method: str) -> descriptor.MethodDescriptor:
+    """The descriptor of a contract RPC (`/package.Service/Method`). The generated modules are
+    imported first: the default pool only knows the files some module has imported."""
+    pivotal_file_descriptors()
+    service, method = full_method.lstrip("/").split("/")
+    return descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]

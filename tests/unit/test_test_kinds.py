@@ -50,4 +50,15 @@ def test_a_marker_of_another_kind_is_refused(suite):
     (suite.path / "unit" / "test_wrong.py").write_text(
         "import pytest\n\n@pytest.mark.e2e\ndef test_x():\n    pass\n")
     result = suite.runpytest("unit")
-    result.stderr.fnmatch_lines(["*test_x is marked *e2e* but its folder makes it 'unit'*"])
+    result.stderr.fnmatch_lines(["*test_x is marked *e2e* but tests/unit/ holds *unit* tests*"])
+
+
+def test_a_feature_folder_test_may_declare_a_kind_its_folder_allows(suite):
+    (suite.path / "identity").mkdir()
+    (suite.path / "identity" / "test_feature.py").write_text(
+        "import pytest\n\ndef test_default():\n    pass\n\n"
+        "@pytest.mark.e2e\ndef test_declared():\n    pass\n")
+    suite.makeconftest(CONFTEST.read_text().replace(
+        '"identity": ("integration",)', '"identity": ("integration", "e2e")'))
+    suite.runpytest("identity", "-m", "integration").assert_outcomes(passed=1, deselected=1)
+    suite.runpytest("identity", "-m", "e2e").assert_outcomes(passed=1, deselected=1)

@@ -115,10 +115,9 @@ def bootstrap(settings: Settings, gateway: GatewaySettings, contracts: Contracts
 
 def render(settings: Settings, gateway: GatewaySettings,
            contracts: Contracts | None = None) -> Rendered:
-    """Writes envoy.json, descriptors.binpb and openapi.json into `gateway.config_dir`
-    (default: `<state_dir>/gateway`)."""
+    """Writes envoy.json, descriptors.binpb and openapi.json into `gateway.config_dir`."""
     contracts = contracts or Contracts.load(gateway.descriptor_set)
-    target = (gateway.config_dir or settings.state_dir / "gateway").resolve()
+    target = gateway.config_dir.resolve()
     target.mkdir(parents=True, exist_ok=True)
     descriptor_file = target / "descriptors.binpb"
     descriptor_file.write_bytes(contracts.serialized())

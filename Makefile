@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test generate lint install clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip setuptools wheel
 	$(VENV)/bin/pip install -q -e '.[dev]'
@@ -14,7 +14,8 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Copies the third-party protos, builds the descriptor set, generates the Python stubs.
+# Copies the third-party protos, generates the Python stubs and the descriptor set into
+# services/pivotal/ (the wheel build runs the same generator: setup.py).
 generate: install
 	$(PY) -m tools.protogen
 
@@ -25,9 +26,10 @@ run: generate
 test: generate
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# buf lint on the contracts, ruff (pinned in pyproject.toml) on the Python code.
 lint: generate
 	$(VENV)/bin/buf lint
-	$(VENV)/bin/ruff check services tests tools
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf build services/pivotal .state

@@ -1,30 +1,28 @@
 """One command for the contracts toolchain: `python -m tools.protogen` (or `make generate`).
 
-It copies the third-party protos out of installed wheels, builds the descriptor set with buf
-(with imports, for the gateway), and generates the Python stubs and type stubs into
-`services/pivotal/`, the single place generated code lives (ignored by git, never edited).
+It copies the third-party protos out of installed wheels, generates the Python stubs and type
+stubs into `services/pivotal/`, and builds the descriptor set with buf (with imports, for the
+gateway) into the same package (`services/pivotal/descriptors.binpb`): the single place
+generated code lives (ignored by git, never edited), and what the wheel ships. `setup.py` runs
+this same generator when a wheel is built.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "proto"
 BUILD_DIR = ROOT / "build"
 THIRD_PARTY_DIR = BUILD_DIR / "third_party"
-DESCRIPTOR_SET = BUILD_DIR / "descriptors.binpb"
 PYTHON_OUT = ROOT / "services"
 GENERATED_PACKAGE = PYTHON_OUT / "pivotal"
+DESCRIPTOR_SET = GENERATED_PACKAGE / "descriptors.binpb"
 THIRD_PARTY_PACKAGES = ("google/api", "google/type", "google/rpc")
-
-
-def _site_packages() -> Path:
-    return Path(sysconfig.get_paths()["purelib"])
 
 
 def buf_binary() -> str:
@@ -39,18 +37,29 @@ def _well_known_protos() -> Path:
 
 
 def copy_third_party(target: Path = THIRD_PARTY_DIR) -> None:
-    """Copies google/api, google/type and google/rpc protos from googleapis-common-protos."""
-    source_root = _site_packages()
+    """Copies google/api, google/type and google/rpc protos from googleapis-common-protos
+    (found by import, so that an isolated build environment's copy is used when building a
+    wheel)."""
     if target.exists():
         shutil.rmtree(target)
     for package in THIRD_PARTY_PACKAGES:
-        source = source_root / package
+        source = _package_dir(package.replace("/", "."))
         protos = sorted(source.glob("*.proto"))
         if not protos:
             raise SystemExit(f"no protos under {source}: is googleapis-common-protos installed?")
         (target / package).mkdir(parents=True, exist_ok=True)
         for proto in protos:
             shutil.copy2(proto, target / package / proto.name)
+
+
+def _package_dir(package: str) -> Path:
+    try:
+        spec = importlib.util.find_spec(package)
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"{package} not found: is googleapis-common-protos installed?")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def run_buf(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -98,8 +107,8 @@ def generate_python(out_dir: Path = PYTHON_OUT, proto_dir: Path = PROTO_DIR) -> 
 
 def main() -> None:
     copy_third_party()
+    generate_python()  # first: it replaces the package folder the descriptor set goes into
     build_descriptor_set()
-    generate_python()
     print(f"generated {GENERATED_PACKAGE.relative_to(ROOT)} and {DESCRIPTOR_SET.relative_to(ROOT)}")
 
 

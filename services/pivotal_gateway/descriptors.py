@@ -1,4 +1,4 @@
-"""The descriptor set `make generate` builds (`build/descriptors.binpb`), indexed for the
+"""The descriptor set `make generate` builds (`pivotal/descriptors.binpb`), indexed for the
 gateway: every externally reachable RPC with its HTTP bindings and its contract rule, the
 messages and enums (for the OpenAPI spec), and the comments (for its descriptions)."""
 

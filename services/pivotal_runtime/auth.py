@@ -85,7 +85,7 @@ class JwksKeySource:
             self._fetched_at = self._clock()
             try:
                 document = self._fetch()
-            except Exception:  # identity unreachable: keep the keys we have
+            except Exception:  # noqa: BLE001 - identity unreachable (any error): keep our keys
                 return
             keys = {}
             for jwk in document.get("keys", []):

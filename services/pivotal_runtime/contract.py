@@ -11,7 +11,7 @@ import pkgutil
 from dataclasses import dataclass
 from functools import cache
 
-from google.protobuf import descriptor, descriptor_pb2
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 # Standard services every server exposes without credentials.
 INFRASTRUCTURE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -131,3 +131,11 @@ def services_of(workload: str) -> list[descriptor.ServiceDescriptor]:
 
 def is_infrastructure(full_method: str) -> bool:
     return full_method.startswith(INFRASTRUCTURE_PREFIXES)
+
+
+def method_descriptor(full_method: str) -> descriptor.MethodDescriptor:
+    """The descriptor of a contract RPC (`/package.Service/Method`). The generated modules are
+    imported first: the default pool only knows the files some module has imported."""
+    pivotal_file_descriptors()
+    service, method = full_method.lstrip("/").split("/")
+    return descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from tests.support.net import free_port
 from tests.support.processes import VENV_BIN, spawn, stop, wait_for_health
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+pytestmark = [pytest.mark.e2e]
 
 
 def test_migrate_then_serve_one_service_on_postgres(postgres_url, tmp_path):

@@ -2,13 +2,12 @@
 
 import json
 import subprocess
-import sys
 
 import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
 from pivotal_runtime.settings import SERVICE_NAMES
+
 from tests.support.net import free_port
 from tests.support.processes import VENV_BIN, spawn, stop, wait_for_health
 
@@ -27,7 +26,7 @@ def embedded(tmp_path_factory):
            **{f"PIVOTAL_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
     process = spawn([str(VENV_BIN / "pivotal"), "up"], env=env)
     try:
-        for name, port in ports.items():
+        for port in ports.values():
             assert wait_for_health(f"127.0.0.1:{port}", timeout=60), stop(process)
         yield ports, state
     finally:

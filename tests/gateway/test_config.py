@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from pivotal_gateway import openapi
+from pivotal_gateway import assets, openapi
 from pivotal_gateway.config import render
 from pivotal_gateway.descriptors import Contracts
 from pivotal_gateway.process import validate
@@ -17,7 +17,7 @@ from tests.support.gateway import jwks_of
 from tests.support.processes import ROOT
 from tests.support.tokens import TokenMinter
 
-DESCRIPTORS = ROOT / "build" / "descriptors.binpb"
+DESCRIPTORS = assets.descriptor_set()
 
 
 @pytest.fixture(scope="module")

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import descriptor_pool, message_factory
-
-from pivotal_runtime.contract import MethodRule, method_rules
+from google.protobuf import message_factory
+from pivotal_runtime.contract import MethodRule, method_descriptor, method_rules
 
 
 def message_classes(rule: MethodRule):
     """The request and response classes of a contract RPC."""
-    method = descriptor_pool.Default().FindServiceByName(rule.service).methods_by_name[rule.method]
+    method = method_descriptor(rule.full_method)
     return (message_factory.GetMessageClass(method.input_type),
             message_factory.GetMessageClass(method.output_type))
 
 
 def call(channel: grpc.Channel, full_method: str, metadata=(), request=None, timeout=5.0):
-    service_name, method_name = full_method.lstrip("/").split("/")
-    method = descriptor_pool.Default().FindServiceByName(service_name).methods_by_name[method_name]
+    method = method_descriptor(full_method)
     request_class = message_factory.GetMessageClass(method.input_type)
     response_class = message_factory.GetMessageClass(method.output_type)
     stub = channel.unary_unary(full_method, request_serializer=request_class.SerializeToString,
@@ -44,7 +42,7 @@ def find_rule(workload: str, *, public=None, permission=None, authenticated=None
 def implement(rule: MethodRule, behavior):
     """A registration (for ServiceHost's extra_registrations) that serves one contract RPC
     with `behavior`; the rest of that gRPC service answers UNIMPLEMENTED."""
-    method = descriptor_pool.Default().FindServiceByName(rule.service).methods_by_name[rule.method]
+    method = method_descriptor(rule.full_method)
     request_class = message_factory.GetMessageClass(method.input_type)
     response_class = message_factory.GetMessageClass(method.output_type)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import grpc
 import jwt
-from google.protobuf import descriptor_pool, message_factory
+from google.protobuf import message_factory
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from pivotal_gateway.process import EnvoyProcess
 from pivotal_gateway.settings import GatewaySettings
@@ -34,7 +34,6 @@ from pivotal_runtime.interceptors import AuthInterceptor, ErrorInterceptor, Requ
 from pivotal_runtime.settings import SERVICE_NAMES, Settings
 
 from tests.support.net import free_port
-from tests.support.processes import ROOT
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
 
 Behavior = Callable[[object, grpc.ServicerContext], object]
@@ -64,7 +63,8 @@ class TestUpstream:
     __test__ = False
 
     def __init__(self, workload: str, verifier: TokenVerifier,
-                 behaviors: dict[str, Behavior] | None = None, echo_request_id: bool = True) -> None:
+                 behaviors: dict[str, Behavior] | None = None,
+                 echo_request_id: bool = True) -> None:
         self.workload = workload
         self.behaviors = behaviors or {}
         self.calls: collections.Counter[str] = collections.Counter()
@@ -115,10 +115,7 @@ class TestUpstream:
 
 
 def response_class(full_method: str):
-    contract.pivotal_file_descriptors()  # imports the generated modules
-    service, method = full_method.lstrip("/").split("/")
-    descriptor = descriptor_pool.Default().FindServiceByName(service).methods_by_name[method]
-    return message_factory.GetMessageClass(descriptor.output_type)
+    return message_factory.GetMessageClass(contract.method_descriptor(full_method).output_type)
 
 
 def identity_behaviors(minter: TokenMinter) -> dict[str, Behavior]:
@@ -219,8 +216,8 @@ def gateway_stack(workdir: Path, behaviors: dict[str, Behavior] | None = None,
     settings = Settings(jwt_issuer=ISSUER, jwt_audience=AUDIENCE,
                         **{f"{w}_port": u.port for w, u in upstreams.items()})
     options = {"port": free_port(), "admin_port": free_port(),
-               "config_dir": workdir / "gateway", "descriptor_set": ROOT / "build" /
-               "descriptors.binpb", "health_check_interval_seconds": 0.5, "drain_seconds": 0,
+               "config_dir": workdir / "gateway", "health_check_interval_seconds": 0.5,
+               "drain_seconds": 0,
                "concurrency": 2, **gateway_overrides}
     gateway = GatewaySettings(**options)
     for upstream in upstreams.values():

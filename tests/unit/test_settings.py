@@ -1,5 +1,4 @@
 import pytest
-
 from pivotal_runtime.settings import Settings, SettingsError, load_settings
 
 

@@ -1,7 +1,7 @@
 import pytest
-
 from pivotal_runtime.auth import JwksKeySource, StaticKeySource, TokenVerifier
 from pivotal_runtime.errors import Unauthenticated
+
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter, unsigned_token
 
 

@@ -143,7 +143,7 @@ class Dispatcher:
             self._handle_together(work, outcomes)
         except _INFRASTRUCTURE_ERRORS as error:
             raise BatchNotCommitted(f"{type(error).__name__}: {error}") from error
-        except Exception:
+        except Exception:  # noqa: BLE001 - any handler error: retry the events one by one
             # Some event failed, or the commit refused something: the whole batch rolled
             # back; handle it again with each event in its own savepoint to find out which.
             self._handle_isolated(work, deliveries, outcomes)
@@ -158,7 +158,7 @@ class Dispatcher:
                 uow.commit()
         except _INFRASTRUCTURE_ERRORS as error:
             raise BatchNotCommitted(f"{type(error).__name__}: {error}") from error
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a handler's error is the event's outcome
             if len(work) == 1:
                 index = work[0][0]
                 outcomes[index] = self._failure(deliveries[index], error)
@@ -198,7 +198,7 @@ class Dispatcher:
             raise
         except EventRejected as error:
             return DeadLetter("rejected", str(error))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any handler error: retried, then dead-lettered
             log.warning("%s: %s %s failed (attempt %d of %d): %r", self.consumer, envelope.type,
                         envelope.id, delivery.delivery_count + 1, self._delivery_limit, error)
             return self._failure(delivery, error)

@@ -167,7 +167,7 @@ class AmqpPublisher:
                                       properties_of(message))
                 self._last_tag += 1
                 self._pending[self._last_tag] = batch
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the batch fails, the relay retries it
             batch.fail(f"publish failed: {error!r}")
 
     def _on_confirm(self, frame: Method) -> None:

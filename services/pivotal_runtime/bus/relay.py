@@ -210,7 +210,7 @@ class OutboxRelay:
             self._wake.clear()
             try:
                 published = self.run_once()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - the relay thread must survive anything
                 log.warning("%s outbox relay: %s", self.service, error)
                 if not self._publisher.link.up:
                     while not self._stop.is_set() and not self._publisher.wait_ready(0.5):
@@ -233,7 +233,7 @@ class OutboxRelay:
             if now >= self._next_purge:
                 self._next_purge = now + self._purge_interval
                 self.purge()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - housekeeping retries at its next turn
             log.warning("%s outbox housekeeping: %s", self.service, error)
 
     def _final_pass(self) -> None:
@@ -243,7 +243,7 @@ class OutboxRelay:
             while self._publisher.link.up and time.monotonic() < deadline:
                 if self.run_once() < self._batch_size:
                     break
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - rows stay in the outbox for the next start
             log.info("%s outbox relay stopped with rows left for the next start: %s",
                      self.service, error)
 

@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{one.percentile(.99):>14.2f}")
     ratio = merged["mesh"].rps / merged["plain"].rps
     print(f"throughput ratio mesh/plain {ratio:.2f} (target >= 0.8)")
-    print(f"added by the mesh: p50 {merged['mesh'].percentile(.5) - merged['plain'].percentile(.5):+.2f} ms, "
+    added_p50 = merged["mesh"].percentile(.5) - merged["plain"].percentile(.5)
+    print(f"added by the mesh: p50 {added_p50:+.2f} ms, "
           f"p99 {merged['mesh'].percentile(.99) - merged['plain'].percentile(.99):+.2f} ms "
           f"loaded; p50 {alone['mesh'].percentile(.5) - alone['plain'].percentile(.5):+.2f} ms, "
           f"p99 {alone['mesh'].percentile(.99) - alone['plain'].percentile(.99):+.2f} ms "

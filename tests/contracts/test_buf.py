@@ -20,7 +20,8 @@ def test_no_breaking_change_against_the_committed_baseline():
 
 
 def _first_message_with_fields(text: str) -> tuple[str, str]:
-    match = re.search(r"^message (\w+) \{\n(?:\s*//.*\n)*\s*(\S[^;\n]*= (\d+);)", text, re.MULTILINE)
+    match = re.search(r"^message (\w+) \{\n(?:\s*//.*\n)*\s*(\S[^;\n]*= (\d+);)", text,
+                      re.MULTILINE)
     assert match, "no message with a field found"
     return match.group(2), match.group(3)
 

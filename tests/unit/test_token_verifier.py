@@ -86,6 +86,7 @@ def test_unknown_kid_does_not_hammer_identity():
 # --- a crafted token never escapes as anything but UNAUTHENTICATED -------------------------
 
 import base64  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 
@@ -126,9 +127,7 @@ json_values = st.recursive(
     max_leaves=8,
 )
 claim_sets = st.fixed_dictionaries(
-    {}, optional={name: json_values for name in
-                  ("sub", "org", "roles", "perms", "sid", "iss", "aud", "exp", "iat", "jti",
-                   "client_id")})
+    {}, optional=dict.fromkeys(("sub", "org", "roles", "perms", "sid", "iss", "aud", "exp", "iat", "jti", "client_id"), json_values))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -158,10 +157,8 @@ def test_random_headers_algorithms_keys_and_claims_only_ever_give_unauthenticate
             token = jwt.encode(claims, key, algorithm=signing_algorithm, headers=extra)
         except (TypeError, ValueError, OverflowError, jwt.PyJWTError):
             return
-    try:
+    with contextlib.suppress(Unauthenticated):  # the only exception it may raise
         verifier_for(keys).verify(token)
-    except Unauthenticated:
-        pass
 
 
 def test_an_oversized_token_is_refused_before_parsing(signer):

@@ -127,7 +127,8 @@ json_values = st.recursive(
     max_leaves=8,
 )
 claim_sets = st.fixed_dictionaries(
-    {}, optional=dict.fromkeys(("sub", "org", "roles", "perms", "sid", "iss", "aud", "exp", "iat", "jti", "client_id"), json_values))
+    {}, optional=dict.fromkeys(("sub", "org", "roles", "perms", "sid", "iss", "aud", "exp",
+                                "iat", "jti", "client_id"), json_values))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,6 +15,7 @@ import grpc
 from pivotal_runtime import context as call_context
 from pivotal_runtime.auth import TokenVerifier, bearer_token
 from pivotal_runtime.contract import MethodRule, is_infrastructure
+from pivotal_runtime.db import unavailable_error
 from pivotal_runtime.errors import DomainError, PermissionDenied, Unauthenticated
 from pivotal_runtime.logs import log_fields
 from pivotal_runtime.metrics import RPC_HANDLED, RPC_LATENCY
@@ -124,9 +125,13 @@ class ErrorInterceptor(_WrappingInterceptor):
                 return behavior(request, context)
             except DomainError as error:
                 context.abort_with_status(to_status(error, self._domain))
-            except Exception:
+            except Exception as error:
                 if context.code() not in (None, grpc.StatusCode.OK):
                     raise  # already aborted by the handler with a status of its own
+                if (unavailable := unavailable_error(error)) is not None:
+                    error_log.warning("%s: %s (%s)", method, unavailable.message,
+                                      type(error).__name__)
+                    context.abort_with_status(to_status(unavailable, self._domain))
                 error_log.exception("unhandled error in %s", method)
                 context.abort_with_status(
                     to_status(

@@ -43,6 +43,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": redact_text(record.getMessage()),
+            "pid": record.process,  # which worker process of a service wrote it
         }
         span = trace.get_current_span().get_span_context()
         if span.is_valid:

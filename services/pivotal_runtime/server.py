@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -132,6 +133,8 @@ class ServiceHost:
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
                 ("grpc.max_connection_age_ms", 30 * 60_000),
                 ("grpc.max_connection_age_grace_ms", int(self._grace * 1000)),
+                # Workers of one service share its port; a lone process refuses a taken port.
+                ("grpc.so_reuseport", 0 if settings.worker_index is None else 1),
             ],
         )
         registered = register_domain(self.server, deps) if with_domain else set()
@@ -163,7 +166,8 @@ class ServiceHost:
         self._refresh_health()
         threading.Thread(target=self._watch_database, name=f"{self.name}-health",
                          daemon=True).start()
-        log.info("%s serving on port %s", self.name, self.port)
+        log.info("%s serving on port %s (process %d, worker %s)", self.name, self.port,
+                 os.getpid(), self.deps.settings.worker_index)
 
     def _refresh_health(self) -> bool:
         healthy = self.deps.database.ping()

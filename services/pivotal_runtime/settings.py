@@ -48,8 +48,15 @@ class Settings(BaseSettings):
     project_port: int = Field(DEFAULT_PORTS["project"], ge=1, le=65535)
     time_port: int = Field(DEFAULT_PORTS["time"], ge=1, le=65535)
     billing_port: int = Field(DEFAULT_PORTS["billing"], ge=1, le=65535)
-    # Worker threads per gRPC server.
-    max_workers: int = Field(16, ge=1, le=1024)
+    # Worker threads per gRPC server (per process); also the PostgreSQL pool size. One
+    # interpreter runs Python on one core: a few threads overlap the database round trips,
+    # more only queue on the GIL (docs/performance.md).
+    max_workers: int = Field(4, ge=1, le=1024)
+    # Worker processes per service (`pivotal serve`), sharing its port (SO_REUSEPORT).
+    # Unset: the CPU count in services/mesh modes, 1 in embedded mode.
+    workers: int | None = Field(None, ge=1, le=256)
+    # Set by `pivotal serve` for the worker processes it starts (0, 1, ...); never by hand.
+    worker_index: int | None = Field(None, ge=0)
     # Seconds in-flight calls get to finish after SIGTERM before they are cancelled.
     grace_period_seconds: float = Field(10.0, gt=0, le=600)
     # Seconds between database health probes.

@@ -18,7 +18,7 @@ from pivotal_runtime.contract import MethodRule, is_infrastructure
 from pivotal_runtime.db import unavailable_error
 from pivotal_runtime.errors import DomainError, PermissionDenied, Unauthenticated
 from pivotal_runtime.logs import log_fields
-from pivotal_runtime.metrics import RPC_HANDLED, RPC_LATENCY
+from pivotal_runtime.metrics import MethodMetrics
 from pivotal_runtime.status import to_status
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -81,8 +81,19 @@ class RequestIdInterceptor(_WrappingInterceptor):
 class AccessLogInterceptor(_WrappingInterceptor):
     """One JSON log line and the RPC metrics per call."""
 
+    def __init__(self) -> None:
+        self._metrics: dict[str, MethodMetrics] = {}  # per method, built on its first call
+
+    def _metrics_of(self, method: str) -> MethodMetrics:
+        metrics = self._metrics.get(method)
+        if metrics is None:
+            service, _, name = method.lstrip("/").rpartition("/")
+            metrics = self._metrics[method] = MethodMetrics(service, name)
+        return metrics
+
     def wrap(self, behavior, method, streaming_response):
-        service, _, name = method.lstrip("/").rpartition("/")
+        metrics = self._metrics_of(method)
+        logged_method = not is_infrastructure(method)
 
         def logged(request, context):
             started = time.perf_counter()
@@ -97,9 +108,8 @@ class AccessLogInterceptor(_WrappingInterceptor):
             finally:
                 elapsed = time.perf_counter() - started
                 code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-                RPC_HANDLED.labels(service, name, code_name).inc()
-                RPC_LATENCY.labels(service, name).observe(elapsed)
-                if not is_infrastructure(method):
+                metrics.observe(code_name, elapsed)
+                if logged_method:
                     log_fields(
                         access_log,
                         logging.INFO,

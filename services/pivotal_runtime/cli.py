@@ -6,12 +6,14 @@ from typing import Annotated
 
 import typer
 
+from pivotal_runtime.bench.cli import bench
 from pivotal_runtime.bus.cli import events_app
 from pivotal_runtime.settings import SERVICE_NAMES, Mode, load_settings
 
 app = typer.Typer(help="Pivotal Flow: a gRPC backend for professional-services firms.",
                   no_args_is_help=True, add_completion=False)
 app.add_typer(events_app, name="events")
+app.command("bench")(bench)
 
 
 def _service(value: str) -> str:

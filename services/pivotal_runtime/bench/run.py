@@ -288,7 +288,6 @@ class Bench:
     def run_write(self, sample: measure.Sample) -> None:
         outs = [self.workdir / f"write-{uuid.uuid4().hex[:6]}.json"
                 for _ in range(self.options.processes)]
-        loader_before = measure.children_cpu_seconds()
         started = time.perf_counter()
         writers = [subprocess.Popen([sys.executable, "-m", "pivotal_runtime.bench.writer",
                                      self._database_url(), self.write_schema,
@@ -297,11 +296,12 @@ class Bench:
         for writer in writers:
             writer.wait()
         wall = time.perf_counter() - started
-        latencies = [v for out in outs for v in json.loads(out.read_text())["latencies_us"]]
+        results = [json.loads(out.read_text()) for out in outs]
+        latencies = [value for result in results for value in result["latencies_us"]]
         sample.calls += len(latencies)
         sample.seconds += self.options.duration
         sample.wall += wall
-        sample.server_cpu += measure.children_cpu_seconds() - loader_before
+        sample.server_cpu += sum(result["cpu_seconds"] for result in results)
         sample.latencies_us += latencies
         sample.processes = self.options.processes
 
@@ -415,11 +415,12 @@ class Report:
         for name, sample in self.samples.items():
             ratio = None if name in (WRITE, PGBENCH) else self.ratio(name, NOOP.name)
             p50, p99 = sample.percentile(0.5), sample.percentile(0.99)
+            rss = f"{sample.rss_per_process:.0f}" if sample.rss_per_process else "-"
             lines.append(
                 f"| {name} | {sample.processes} | {sample.rate:,.0f} | "
                 f"{'-' if ratio is None else f'{ratio:.3f}'} | {p50:.2f} | {p99:.2f} | "
                 f"{p99 / p50 if p50 else 0:.1f} | {sample.cpu_ms_per_call:.3f} | "
-                f"{sample.rss_per_process:.0f} | {sample.loader_cpu_percent:.1f} | "
+                f"{rss} | {sample.loader_cpu_percent:.1f} | "
                 f"{sample.failed} |")
         lines.append("")
         for read in READS:
@@ -471,3 +472,8 @@ def missing_tools(options: Options) -> list[str]:
     if options.postgres_url and options.write and shutil.which("pgbench") is None:
         missing.append("pgbench (ships with PostgreSQL: apt-get install -y postgresql-client)")
     return missing
+
+
+def elapsed_hint(options: Options, scenarios: int = 6) -> str:
+    seconds = options.rounds * (scenarios + 2) * (options.duration + 1) + 2 * scenarios + 60
+    return f"about {seconds // 60 + 1} minutes"

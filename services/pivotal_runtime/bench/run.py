@@ -16,6 +16,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +32,9 @@ from pivotal_runtime.bench.scenarios import (
     Scenario,
     read_scenarios,
 )
+from pivotal_runtime.bench.support import register_and_login, throwaway_database
 from pivotal_runtime.settings import SERVICE_NAMES
 
-PASSWORD = "correct horse battery staple"
 READY_TIMEOUT_SECONDS = 120
 INSTALL_HINT = "apt-get install -y nghttp2-client wrk"
 DOCS_BEGIN, DOCS_END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -131,9 +132,10 @@ class Bench:
         self.targets: dict[str, Target] = {}
         self.tokens: dict[str, str] = {}
         self.ports = {name: _free_port() for name in SERVICE_NAMES}  # nothing listens there
-        self.database: str | None = None
+        self.database_url: str | None = None  # a throwaway database
         self.write_schema = f"bench_write_{uuid.uuid4().hex[:8]}"
         self.frames: dict[bytes, Path] = {}
+        self._cleanup = ExitStack()
 
     # --- servers ---------------------------------------------------------------------------
     def _common_env(self) -> dict[str, str]:
@@ -158,13 +160,13 @@ class Bench:
         env = {**self._common_env(), f"PIVOTAL_{service.upper()}_PORT": str(port),
                "PIVOTAL_STATE_DIR": str(self.workdir / "state")}
         if mode == "services":
-            env.update(PIVOTAL_MODE="services", PIVOTAL_DATABASE_URL=self._database_url())
+            env.update(PIVOTAL_MODE="services", PIVOTAL_DATABASE_URL=self.database_url)
         target = Target(f"{service}-{mode}", [self._pivotal(), "serve", service, "--migrate"],
                         env, port, self.workdir).start()
         target.wait(lambda: _grpc_ok(port, "/grpc.health.v1.Health/Check"))
         self.targets[target.name] = target
         if service == "identity":
-            self.tokens[mode] = self._register_and_login(port)
+            self.tokens[mode] = register_and_login(f"127.0.0.1:{port}")
 
     def start_gateway(self) -> None:
         identity = self.targets["identity-embedded"]
@@ -189,60 +191,18 @@ class Bench:
         target.wait(lambda: _http_ok(f"http://127.0.0.1:{port}/v1/users/me", token))
         self.targets["fastapi"] = target
 
-    def _register_and_login(self, port: int) -> str:
-        import grpc
-        from pivotal.identity.v1 import (
-            auth_service_pb2,
-            auth_service_pb2_grpc,
-            organization_pb2,
-            user_pb2,
-        )
-        from pivotal.identity.v1 import organization_service_pb2 as org_pb
-        from pivotal.identity.v1 import organization_service_pb2_grpc as org_grpc
-
-        email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            org_grpc.OrganizationServiceStub(channel).RegisterOrganization(
-                org_pb.RegisterOrganizationRequest(
-                    organization=organization_pb2.Organization(display_name="Bench Ltd"),
-                    owner=user_pb2.User(email=email, given_name="Ada", family_name="Lovelace"),
-                    password=PASSWORD), timeout=30)
-            return auth_service_pb2_grpc.AuthServiceStub(channel).Login(
-                auth_service_pb2.LoginRequest(email=email, password=PASSWORD),
-                timeout=30).access_token
-
     # --- PostgreSQL ------------------------------------------------------------------------
-    def _admin(self):
-        import sqlalchemy as sa
-
-        return sa.create_engine(self.options.postgres_url, isolation_level="AUTOCOMMIT",
-                                poolclass=sa.NullPool, connect_args={"connect_timeout": 3})
-
-    def _database_url(self) -> str:
-        from sqlalchemy.engine import make_url
-
-        return make_url(self.options.postgres_url).set(database=self.database).render_as_string(
-            hide_password=False)
-
     def create_database(self) -> bool:
         import sqlalchemy as sa
 
-        name = f"pivotal_bench_{uuid.uuid4().hex[:10]}"
         try:
-            with self._admin().connect() as connection:
-                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            self.database_url = self._cleanup.enter_context(
+                throwaway_database(self.options.postgres_url))
         except sa.exc.OperationalError as error:
             self.progress(f"PostgreSQL unreachable ({error.orig}): services-mode and write "
                           "scenarios skipped")
             return False
-        self.database = name
         return True
-
-    def drop_database(self) -> None:
-        if self.database:
-            with self._admin().connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.database}" '
-                                           "WITH (FORCE)")
 
     # --- runs ------------------------------------------------------------------------------
     def _frame(self, request: bytes) -> Path:
@@ -290,7 +250,7 @@ class Bench:
                 for _ in range(self.options.processes)]
         started = time.perf_counter()
         writers = [subprocess.Popen([sys.executable, "-m", "pivotal_runtime.bench.writer",
-                                     self._database_url(), self.write_schema,
+                                     self.database_url, self.write_schema,
                                      str(self.options.threads), str(self.options.duration),
                                      str(out)]) for out in outs]
         for writer in writers:
@@ -310,7 +270,7 @@ class Bench:
 
         from pivotal_runtime.bench.writer import pgbench_script
 
-        url = make_url(self._database_url())
+        url = make_url(self.database_url)
         script = self.workdir / "write.sql"
         script.write_text(pgbench_script(self.write_schema))
         prefix = self.workdir / f"pgbench-{uuid.uuid4().hex[:6]}"
@@ -343,7 +303,7 @@ class Bench:
         finally:
             for target in reversed(list(self.targets.values())):
                 target.stop()
-            self.drop_database()
+            self._cleanup.close()  # drops the database
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _run(self, postgres: bool) -> Report:
@@ -371,7 +331,7 @@ class Bench:
         if write:
             from pivotal_runtime.bench.writer import create_schema
 
-            create_schema(self._database_url(), self.write_schema)
+            create_schema(self.database_url, self.write_schema)
         samples = {s.name: measure.Sample() for s in scenarios}
         if write:
             samples.update({WRITE: measure.Sample(), PGBENCH: measure.Sample()})

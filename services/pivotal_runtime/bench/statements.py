@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine.default import CACHE_HIT, CACHE_MISS, CACHING_DISABLED, NO_CACHE_KEY
+
+from pivotal_runtime.bench.support import register_and_login, throwaway_database
 
 CACHE_STATES = {CACHE_HIT: "cached", CACHE_MISS: "compiled", CACHING_DISABLED: "no cache",
                 NO_CACHE_KEY: "uncacheable"}
@@ -55,11 +56,9 @@ def counting_statements(engine: Engine) -> Iterator[list[str]]:
 
 def get_me_statements(database_url: str | None) -> list[str]:
     import grpc
-    from pivotal.identity.v1 import auth_service_pb2, auth_service_pb2_grpc, organization_pb2
-    from pivotal.identity.v1 import organization_service_pb2 as org_pb
-    from pivotal.identity.v1 import organization_service_pb2_grpc as org_grpc
-    from pivotal.identity.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
+    from pivotal.identity.v1 import user_service_pb2, user_service_pb2_grpc
     from pivotal_identity import service as identity_service
+
     from pivotal_runtime.bootstrap import build_verifier
     from pivotal_runtime.channels import ChannelFactory
     from pivotal_runtime.db import open_database
@@ -75,17 +74,9 @@ def get_me_statements(database_url: str | None) -> list[str]:
                        extras={"channels": ChannelFactory(settings)})
     host = ServiceHost(deps, build_verifier(settings, identity_service.key_source(deps)), port=0)
     host.start()
-    email, password = f"count-{uuid.uuid4().hex[:6]}@example.com", "correct horse battery 42"
     try:
+        token = register_and_login(f"127.0.0.1:{host.port}")
         with grpc.insecure_channel(f"127.0.0.1:{host.port}") as channel:
-            org_grpc.OrganizationServiceStub(channel).RegisterOrganization(
-                org_pb.RegisterOrganizationRequest(
-                    organization=organization_pb2.Organization(display_name="Count Ltd"),
-                    owner=user_pb2.User(email=email, given_name="Ada", family_name="Byron"),
-                    password=password), timeout=30)
-            token = auth_service_pb2_grpc.AuthServiceStub(channel).Login(
-                auth_service_pb2.LoginRequest(email=email, password=password),
-                timeout=30).access_token
             get_me = user_service_pb2_grpc.UserServiceStub(channel).GetMe
             metadata = (("authorization", f"Bearer {token}"),)
             get_me(user_service_pb2.GetMeRequest(), metadata=metadata, timeout=10)  # warm
@@ -95,24 +86,6 @@ def get_me_statements(database_url: str | None) -> list[str]:
         host.drain().wait(5)
         database.dispose()
     return sent
-
-
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    """A new database on the server of `server_url`, dropped afterwards."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    name = f"pivotal_statements_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def main(server_url: str | None) -> None:

@@ -59,13 +59,17 @@ def _alive(pid: int) -> bool:
 
 
 def test_pivotal_serve_runs_several_workers_on_one_port_and_all_answer(tmp_path):
+    # identity in embedded mode: the workers also race to create the generated
+    # key-encryption key and the first signing key, and must agree on both.
     port = free_port()
-    process = spawn([str(VENV_BIN / "pivotal"), "serve", "quotation"],
-                    env={"PIVOTAL_WORKERS": str(WORKERS), "PIVOTAL_QUOTATION_PORT": str(port),
+    process = spawn([str(VENV_BIN / "pivotal"), "serve", "identity"],
+                    env={"PIVOTAL_WORKERS": str(WORKERS), "PIVOTAL_IDENTITY_PORT": str(port),
                          "PIVOTAL_STATE_DIR": str(tmp_path / "state"),
                          "PIVOTAL_GRACE_PERIOD_SECONDS": "3"})
     output = Lines(process)
-    method = find_rule("quotation", permission=True).full_method
+    method = "/pivotal.identity.v1.KeyService/GetJwks"
+    find_rule("identity", public=True)  # loads the descriptors
+    kids = set()
     try:
         assert wait_for_health(f"127.0.0.1:{port}"), stop(process)
         deadline = time.monotonic() + 60
@@ -73,9 +77,11 @@ def test_pivotal_serve_runs_several_workers_on_one_port_and_all_answer(tmp_path)
         while len(output.access_pids()) < WORKERS and time.monotonic() < deadline:
             with fresh_channel(port) as channel:
                 try:
-                    call(channel, method)
+                    reply, _ = call(channel, method)
+                    codes.add(grpc.StatusCode.OK)
+                    kids |= {key.kid for key in reply.keys}
                 except grpc.RpcError as error:
-                    codes.add(error.code())  # no token: UNAUTHENTICATED, logged all the same
+                    codes.add(error.code())
         pids = output.access_pids()
         process.send_signal(signal.SIGTERM)
         process.wait(30)
@@ -83,7 +89,8 @@ def test_pivotal_serve_runs_several_workers_on_one_port_and_all_answer(tmp_path)
         stop(process)
     assert len(pids) == WORKERS, "".join(output.lines[-30:])
     assert process.pid not in pids  # the supervisor serves nothing itself
-    assert codes == {grpc.StatusCode.UNAUTHENTICATED}
+    assert codes == {grpc.StatusCode.OK}
+    assert len(kids) == 1  # one signing key, whichever worker created it
     assert process.returncode == 0
     assert not any(_alive(pid) for pid in pids)
 
@@ -176,3 +183,18 @@ def test_only_the_first_worker_runs_the_bus_unless_postgresql_and_rabbitmq_share
     assert not runs_bus(Settings(worker_index=1))  # SQLite, in-process bus
     assert not runs_bus(Settings(worker_index=1, database_url=pg))  # in-process bus
     assert runs_bus(Settings(worker_index=1, database_url=pg, amqp_url=amqp))
+
+
+def test_a_worker_that_loses_the_race_for_the_key_encryption_key_uses_the_winners(
+        tmp_path, monkeypatch):
+    from pivotal_identity.adapters import crypto
+
+    path = tmp_path / "identity" / "key-encryption.key"
+    path.parent.mkdir()
+    path.write_text("the-first-workers-key")
+    # This worker looked before the other one wrote it:
+    real_exists = crypto.Path.exists
+    monkeypatch.setattr(crypto.Path, "exists", lambda self: False if self == path
+                        else real_exists(self))
+    assert crypto.key_encryption_key(None, tmp_path, True) == "the-first-workers-key"
+    assert [p.name for p in path.parent.iterdir()] == ["key-encryption.key"]

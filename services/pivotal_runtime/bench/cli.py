@@ -30,20 +30,20 @@ def bench(
     """Measure the request path against its platform: a bare grpcio no-op, a read direct
     (embedded and services mode), as REST through the gateway, the same read on FastAPI +
     uvicorn, and a write with its outbox row against pgbench; side by side, interleaved."""
-    from pivotal_runtime.bench.run import Bench, Options, elapsed_hint, missing_tools, write_docs
+    from pivotal_runtime.bench import run
 
-    options = Options(duration=duration, rounds=rounds, processes=processes, threads=threads,
+    options = run.Options(duration=duration, rounds=rounds, processes=processes, threads=threads,
                       clients=clients, streams=streams, postgres_url=postgres_url or None,
                       only=tuple(only or ()))
-    if missing := missing_tools(options):
+    if missing := run.missing_tools(options):
         typer.echo(f"missing: {', '.join(missing)}; install the load generators with:\n"
                    "  apt-get install -y nghttp2-client wrk", err=True)
         raise typer.Exit(2)
-    typer.echo(f"pivotal bench: {elapsed_hint(options)}", err=True)
-    report = Bench(options, progress=lambda line: typer.echo(line, err=True)).run()
+    typer.echo(f"pivotal bench: {run.elapsed_hint(options)}", err=True)
+    report = run.Bench(options, progress=lambda line: typer.echo(line, err=True)).run()
     typer.echo(report.table())
     if write_docs:
         command = (f"pivotal bench --duration {duration} --rounds {rounds} "
                    f"--processes {processes} --threads {threads}")
-        write_docs(report, DOCS, command)
+        run.write_docs(report, DOCS, command)
         typer.echo(f"written to {DOCS}", err=True)

@@ -15,8 +15,8 @@ def bench(
     rounds: Annotated[int, typer.Option(help="interleaved rounds over all scenarios")] = 3,
     processes: Annotated[int, typer.Option(help="processes per server (PIVOTAL_WORKERS)")] = 1,
     threads: Annotated[int, typer.Option(help="threads per process (PIVOTAL_MAX_WORKERS)")] = 4,
-    clients: Annotated[int, typer.Option(help="connections of the load generator")] = 4,
-    streams: Annotated[int, typer.Option(help="streams in flight per HTTP/2 connection")] = 16,
+    clients: Annotated[int, typer.Option(help="connections of the load generator")] = 16,
+    streams: Annotated[int, typer.Option(help="streams in flight per HTTP/2 connection")] = 4,
     postgres_url: Annotated[str, typer.Option(
         help="PostgreSQL server for services mode and the write scenario (a throwaway "
              "database is created and dropped); '' to skip them")]
@@ -24,6 +24,9 @@ def bench(
     only: Annotated[list[str] | None, typer.Option(
         help="measure only the scenarios whose name contains this (repeatable); the no-op "
              "always runs")] = None,
+    scaling: Annotated[bool, typer.Option(
+        help="also measure the read direct with twice the processes (the ratio to one)")]
+    = True,
     write_docs: Annotated[bool, typer.Option(
         help="write the table into docs/performance.md with the date and the machine")] = False,
 ) -> None:
@@ -34,7 +37,7 @@ def bench(
 
     options = run.Options(duration=duration, rounds=rounds, processes=processes, threads=threads,
                       clients=clients, streams=streams, postgres_url=postgres_url or None,
-                      only=tuple(only or ()))
+                      only=tuple(only or ()), scaling=scaling)
     if missing := run.missing_tools(options):
         typer.echo(f"missing: {', '.join(missing)}; install the load generators with:\n"
                    "  apt-get install -y nghttp2-client wrk", err=True)

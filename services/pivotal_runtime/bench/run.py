@@ -31,6 +31,7 @@ from pivotal_runtime.bench.scenarios import (
     WRITE,
     Scenario,
     read_scenarios,
+    scaled_name,
 )
 from pivotal_runtime.bench.support import register_and_login, throwaway_database
 from pivotal_runtime.settings import SERVICE_NAMES
@@ -46,11 +47,16 @@ class Options:
     rounds: int = 3
     processes: int = 1
     threads: int = 4
-    clients: int = 4
-    streams: int = 16
+    clients: int = 16  # SO_REUSEPORT spreads connections, not requests: enough of them
+    streams: int = 4
     postgres_url: str | None = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     only: tuple[str, ...] = ()
     write: bool = True
+    scaling: bool = True  # the read direct with twice the processes, too
+
+    @property
+    def scaled(self) -> int | None:
+        return 2 * self.processes if self.scaling else None
 
 
 def _free_port() -> int:
@@ -155,17 +161,22 @@ class Bench:
         target.wait(lambda: _grpc_ok(port, NOOP.path))
         self.targets["noop"] = target
 
-    def start_service(self, service: str, mode: str) -> None:
+    def start_service(self, service: str, mode: str, processes: int | None = None) -> None:
+        """`pivotal serve <service>`; with `processes`, a second server of the same mode on
+        the same data (its name ends in `-x<processes>`)."""
         port = _free_port()
         env = {**self._common_env(), f"PIVOTAL_{service.upper()}_PORT": str(port),
                "PIVOTAL_STATE_DIR": str(self.workdir / "state")}
+        if processes:
+            env["PIVOTAL_WORKERS"] = str(processes)
         if mode == "services":
             env.update(PIVOTAL_MODE="services", PIVOTAL_DATABASE_URL=self.database_url)
-        target = Target(f"{service}-{mode}", [self._pivotal(), "serve", service, "--migrate"],
+        name = f"{service}-{mode}" + (f"-x{processes}" if processes else "")
+        target = Target(name, [self._pivotal(), "serve", service, "--migrate"],
                         env, port, self.workdir).start()
         target.wait(lambda: _grpc_ok(port, "/grpc.health.v1.Health/Check"))
         self.targets[target.name] = target
-        if service == "identity":
+        if service == "identity" and mode not in self.tokens:
             self.tokens[mode] = register_and_login(f"127.0.0.1:{port}")
 
     def start_gateway(self) -> None:
@@ -215,8 +226,7 @@ class Bench:
     def run_h2load(self, scenario: Scenario, sample: measure.Sample, seconds: int,
                    measured: bool = True) -> None:
         target = self.targets[scenario.target]
-        token = self.tokens.get("services" if scenario.target.endswith("-services")
-                                else "embedded")
+        token = self.tokens.get("services" if "-services" in scenario.target else "embedded")
         headers = {"authorization": f"Bearer {token}"} if token else {}
         if scenario.grpc:
             headers.update({"content-type": "application/grpc", "te": "trailers"})
@@ -308,8 +318,8 @@ class Bench:
 
     def _run(self, postgres: bool) -> Report:
         options = self.options
-        scenarios = [NOOP] + [s for read in READS for s in read_scenarios(read,
-                                                                           postgres=postgres)]
+        scenarios = [NOOP] + [s for read in READS for s in read_scenarios(
+            read, postgres=postgres, scaled=options.scaled)]
         if options.only:
             scenarios = [s for s in scenarios
                          if s is NOOP or any(o.lower() in s.name.lower() for o in options.only)]
@@ -320,8 +330,12 @@ class Bench:
         for read in READS:
             for mode in ("embedded", "services"):
                 name = f"{read.service}-{mode}"
-                if name in needed or (mode == "embedded" and needed & {"gateway", "fastapi"}):
+                scaled = f"{name}-x{options.scaled}"
+                if name in needed or scaled in needed or (
+                        mode == "embedded" and needed & {"gateway", "fastapi"}):
                     self.start_service(read.service, mode)
+                if scaled in needed:
+                    self.start_service(read.service, mode, options.scaled)
         if "gateway" in needed:
             self.start_gateway()
         if "fastapi" in needed:
@@ -391,6 +405,9 @@ class Report:
                  f"{read.name} FastAPI + uvicorn", ">= 1.2"),
                 ("REST via gateway / direct embedded", f"{read.name} REST via gateway",
                  f"{read.name} direct, embedded", ">= 0.85"),
+                *[(f"{o.scaled} processes / {o.processes}", scaled_name(read, mode, o.scaled),
+                   f"{read.name} direct, {mode}", ">= 1.8 on as many cores")
+                  for mode in ("services", "embedded") if o.scaled],
             ):
                 value = self.ratio(name, base)
                 if value is not None:

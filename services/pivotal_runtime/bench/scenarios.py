@@ -41,7 +41,13 @@ WRITE = "write + outbox row (unit of work)"
 PGBENCH = "pgbench, same statements"
 
 
-def read_scenarios(read: Read, *, postgres: bool) -> list[Scenario]:
+def scaled_name(read: Read, mode: str, processes: int) -> str:
+    return f"{read.name} direct, {mode}, {processes} processes"
+
+
+def read_scenarios(read: Read, *, postgres: bool, scaled: int | None = None) -> list[Scenario]:
+    """The read direct in both modes, through the gateway, on the peer; with `scaled`, also
+    direct with that many processes (services mode, or embedded without PostgreSQL)."""
     scenarios = [Scenario(f"{read.name} direct, embedded", f"{read.service}-embedded",
                           read.grpc_method, grpc=True, request=read.request)]
     if postgres:
@@ -52,4 +58,9 @@ def read_scenarios(read: Read, *, postgres: bool) -> list[Scenario]:
     if read.fastapi_peer:
         scenarios.append(Scenario(f"{read.name} FastAPI + uvicorn", "fastapi", read.rest_path,
                                   grpc=False))
+    if scaled:
+        mode = "services" if postgres else "embedded"
+        scenarios.append(Scenario(scaled_name(read, mode, scaled),
+                                  f"{read.service}-{mode}-x{scaled}", read.grpc_method,
+                                  grpc=True, request=read.request))
     return scenarios

@@ -52,12 +52,14 @@ def runs_bus(settings: Settings) -> bool:
     return postgres and bool(settings.amqp_url)
 
 
-def _die_with_parent() -> None:
-    # Linux: the worker gets SIGTERM if the supervisor itself is killed.
+def _parent_death_signal():
+    """A function for `preexec_fn` that makes the worker get SIGTERM if the supervisor itself
+    is killed (Linux); resolved here, before any fork, so the child only calls into libc."""
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Supervisor:
@@ -78,11 +80,11 @@ class Supervisor:
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.request_stop)
+        die_with_parent = _parent_death_signal()
         for index in range(self._count):
             env = {**self._env, WORKER_INDEX_VARIABLE: str(index)}
-            # The supervisor runs no other thread while it starts workers.
             self.workers.append(subprocess.Popen(self._command, env=env,
-                                                 preexec_fn=_die_with_parent))  # noqa: PLW1509
+                                                 preexec_fn=die_with_parent))  # noqa: PLW1509
         log.info("supervisor %d: %d workers (%s)", os.getpid(), self._count,
                  ", ".join(str(w.pid) for w in self.workers))
         failed = self._wait_for_stop_or_failure()

@@ -198,3 +198,18 @@ def test_a_worker_that_loses_the_race_for_the_key_encryption_key_uses_the_winner
                         else real_exists(self))
     assert crypto.key_encryption_key(None, tmp_path, True) == "the-first-workers-key"
     assert [p.name for p in path.parent.iterdir()] == ["key-encryption.key"]
+
+
+def test_workers_stop_when_their_supervisor_is_killed_outright():
+    from pivotal_runtime.bench.measure import process_tree
+
+    port = free_port()
+    process = spawn([sys.executable, "-m", "tests.support.slow_server", str(port)],
+                    env={"PIVOTAL_WORKERS": str(WORKERS)})
+    process.stdout.readline()
+    assert wait_for_health(f"127.0.0.1:{port}"), stop(process)
+    workers = process_tree(process.pid)[1:]
+    process.kill()
+    process.wait(10)
+    assert len(workers) == WORKERS
+    assert wait_until(lambda: not any(_alive(pid) for pid in workers), 30)

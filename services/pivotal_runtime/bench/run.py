@@ -390,10 +390,11 @@ class Report:
             ratio = None if name in (WRITE, PGBENCH) else self.ratio(name, NOOP.name)
             p50, p99 = sample.percentile(0.5), sample.percentile(0.99)
             rss = f"{sample.rss_per_process:.0f}" if sample.rss_per_process else "-"
+            cpu = f"{sample.cpu_ms_per_call:.3f}" if sample.server_cpu else "-"  # pgbench
             lines.append(
                 f"| {name} | {sample.processes} | {sample.rate:,.0f} | "
                 f"{'-' if ratio is None else f'{ratio:.3f}'} | {p50:.2f} | {p99:.2f} | "
-                f"{p99 / p50 if p50 else 0:.1f} | {sample.cpu_ms_per_call:.3f} | "
+                f"{p99 / p50 if p50 else 0:.1f} | {cpu} | "
                 f"{rss} | {sample.loader_cpu_percent:.1f} | "
                 f"{sample.failed} |")
         lines.append("")

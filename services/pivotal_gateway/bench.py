@@ -65,15 +65,18 @@ class Result:
 
 
 def h2load(label: str, url: str, headers: dict[str, str], body: Path | None, *, clients: int,
-           streams: int, duration: float, workdir: Path, requests: int | None = None) -> Result:
-    """One h2load run: for `duration` seconds (after a 1 s warm-up), or `requests` requests."""
+           streams: int, duration: float, workdir: Path, requests: int | None = None,
+           warm_up: int = 1, http1: bool = False) -> Result:
+    """One h2load run: for `duration` seconds (after a `warm_up` s warm-up), or `requests`
+    requests; HTTP/1.1 instead of HTTP/2 with `http1` (also used by `pivotal bench`)."""
     log = workdir / f"{label}-{uuid.uuid4().hex[:6]}.log"
     command = ["h2load", "-c", str(clients), "-m", str(streams), "-t", "1",
-               "--log-file", str(log)]
+               "--log-file", str(log), *(["--h1"] if http1 else [])]
     if requests:
         command += ["-n", str(requests)]
     else:
-        command += ["-D", str(max(1, round(duration))), "--warm-up-time", "1"]
+        command += ["-D", str(max(1, round(duration)))]
+        command += ["--warm-up-time", str(warm_up)] if warm_up else []
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     if body is not None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterable
@@ -14,6 +14,7 @@ from pivotal_runtime.auth import JwksKeySource, KeySource, TokenVerifier
 from pivotal_runtime.channels import ChannelFactory
 from pivotal_runtime.server import DOMAIN_PACKAGES, ServiceDeps, ServiceHost
 from pivotal_runtime.settings import Settings
+from pivotal_runtime.workers import runs_bus
 
 if TYPE_CHECKING:
     from pivotal_runtime.bus.memory import InProcessBroker
@@ -67,7 +68,7 @@ def build_host(settings: Settings, service: str, *, keys: KeySource | None = Non
                        extras={"channels": channels})
     keys = keys or domain_key_source(deps) or build_key_source(settings, channels)
     bus = build_service_bus(settings, service, database, domain_subscriptions(deps),
-                            broker=broker)
+                            broker=broker) if runs_bus(settings) else None
     return ServiceHost(deps, build_verifier(settings, keys), port=port, bus=bus)
 
 

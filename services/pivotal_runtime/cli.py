@@ -6,12 +6,14 @@ from typing import Annotated
 
 import typer
 
+from pivotal_runtime.bench.cli import bench
 from pivotal_runtime.bus.cli import events_app
 from pivotal_runtime.settings import SERVICE_NAMES, Mode, load_settings
 
 app = typer.Typer(help="Pivotal Flow: a gRPC backend for professional-services firms.",
                   no_args_is_help=True, add_completion=False)
 app.add_typer(events_app, name="events")
+app.command("bench")(bench)
 
 
 def _service(value: str) -> str:
@@ -42,8 +44,10 @@ def up(
     Envoy gateway beside it (PIVOTAL_GATEWAY_*; port 8080)."""
     from pivotal_runtime.bootstrap import build_hosts, run_until_signalled
     from pivotal_runtime.migrations import upgrade_all
+    from pivotal_runtime.workers import explain_single_process
 
     settings = _prepare()
+    explain_single_process(settings)
     if settings.mode is Mode.EMBEDDED:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
     if mesh:
@@ -73,13 +77,19 @@ def serve(
                                            callback=_service)],
     migrate: Annotated[bool, typer.Option(help="apply migrations before serving")] = False,
 ) -> None:
-    """Run one service in its own process."""
-    from pivotal_runtime.bootstrap import build_host, run_until_signalled
+    """Run one service: PIVOTAL_WORKERS processes on its port (default: the CPU count in
+    services mode, 1 in embedded mode)."""
     from pivotal_runtime.migrations import upgrade
+    from pivotal_runtime.workers import supervise, worker_count
 
     settings = _prepare(f"pivotal-{service}")
-    if migrate or settings.mode is Mode.EMBEDDED:
+    is_worker = settings.worker_index is not None
+    if (migrate or settings.mode is Mode.EMBEDDED) and not is_worker:
         upgrade(settings, service)
+    if not is_worker and worker_count(settings) > 1:
+        raise typer.Exit(supervise(settings, ["serve", service]))
+    from pivotal_runtime.bootstrap import build_host, run_until_signalled
+
     run_until_signalled([build_host(settings, service)])
 
 

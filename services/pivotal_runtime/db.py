@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
-from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from pivotal_runtime.errors import Unavailable
 from pivotal_runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,6 +33,21 @@ PING_TIMEOUT_SECONDS = 2.0
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections beyond the gRPC worker threads: outbox relay, bus consumers, migrations.
 POOL_OVERFLOW = 4
+# Execution option of the connections of a read-only unit of work (see `_begin_*`).
+READ_ONLY = "pivotal_read_only"
+
+
+class UnitOfWorkSession(Session):
+    """A session that a read-only unit of work marks with `info["read_only"] = True`: its
+    connection then comes from the engine variant whose transactions begin read-only (a
+    deferred `BEGIN` on SQLite, `BEGIN READ ONLY` on PostgreSQL)."""
+
+    read_only_bind: Engine | None = None  # set on the subclass each Database makes
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        if self.read_only_bind is not None and self.info.get("read_only"):
+            return self.read_only_bind
+        return super().get_bind(*args, **kwargs)
 
 
 class Database:
@@ -40,7 +57,12 @@ class Database:
         self.service = service
         self.engine = engine
         self.schema = schema
-        self.sessionmaker: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+        # Shares the engine's pool and listeners; only the flag the begin listener reads differs.
+        read_only = engine.execution_options(**{READ_ONLY: True})
+        session_class = type("UnitOfWorkSession", (UnitOfWorkSession,),
+                             {"read_only_bind": read_only})
+        self.sessionmaker: sessionmaker[Session] = sessionmaker(
+            engine, class_=session_class, expire_on_commit=False)
         self._probe_engine = probe_engine
         self._ping_lock = threading.Lock()
         self._pending_ping: Future[bool] | None = None
@@ -51,10 +73,11 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A transaction; `read_only=True` takes no write lock (and may not write)."""
         from pivotal_runtime.uow import UnitOfWork
 
-        return UnitOfWork(self)
+        return UnitOfWork(self, read_only=read_only)
 
     def ping(self) -> bool:
         """True when `SELECT 1` succeeds within PING_TIMEOUT_SECONDS; never raises.
@@ -111,9 +134,14 @@ def _postgres_engines(url: str, schema: str | None, pool_size: int) -> tuple[Eng
         pool_size=pool_size,
         max_overflow=POOL_OVERFLOW,
         pool_timeout=CONNECT_TIMEOUT_SECONDS,
-        pool_pre_ping=True,
+        # No round trip per checkout: a connection the server closed fails its first
+        # statement, which invalidates the pool (every older connection is replaced) and
+        # answers UNAVAILABLE (see `unavailable_error`); the caller's retry gets a fresh one.
+        pool_pre_ping=False,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, **options},
     )
+    event.listen(engine, "begin", _begin_postgres)
+    event.listen(engine, "handle_error", _connect_failure_is_a_disconnect)
     probe = create_engine(
         url,
         poolclass=NullPool,
@@ -128,7 +156,7 @@ def _sqlite_engines(url: str) -> tuple[Engine, Engine]:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _configure_sqlite_connection)
-    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "begin", _begin_sqlite)
     probe = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
     return engine, probe
 
@@ -143,11 +171,44 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
+def _begin_sqlite(connection: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
     # another writer committed in between (busy_timeout cannot help); taking the write lock
-    # up front makes concurrent units of work queue up instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # up front makes concurrent units of work queue up instead. A read-only unit of work
+    # never writes: its deferred BEGIN reads a WAL snapshot while a writer holds the lock.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_postgres(connection: Any) -> None:
+    # psycopg opens its transaction with the first statement; its `read_only` attribute turns
+    # that BEGIN into BEGIN READ ONLY, at no extra round trip. Set on every begin, since a
+    # pooled connection serves read-only and read-write units of work alike.
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    dbapi_connection = connection.connection.dbapi_connection
+    if bool(dbapi_connection.read_only) != read_only:
+        dbapi_connection.read_only = read_only
+
+
+def _connect_failure_is_a_disconnect(context: ExceptionContext) -> None:
+    # A failure to connect at all (server down, restarting) is treated like a lost
+    # connection, so that it too is reported as unavailable rather than internal.
+    if context.connection is None and isinstance(context.sqlalchemy_exception, DBAPIError):
+        context.is_disconnect = True
+
+
+def unavailable_error(error: BaseException) -> Unavailable | None:
+    """The UNAVAILABLE answer for a database that went away (a connection the server closed,
+    a failed connect, a pool with no free connection in time); None for any other error."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return Unavailable("the database connection was lost; retry the call",
+                           retry_delay_seconds=0.1)
+    if isinstance(error, PoolTimeout):
+        return Unavailable("no database connection was free in time; retry the call",
+                           retry_delay_seconds=0.5)
+    return None
 
 
 class UtcDateTime(TypeDecorator[datetime]):

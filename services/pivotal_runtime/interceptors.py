@@ -15,9 +15,10 @@ import grpc
 from pivotal_runtime import context as call_context
 from pivotal_runtime.auth import TokenVerifier, bearer_token
 from pivotal_runtime.contract import MethodRule, is_infrastructure
+from pivotal_runtime.db import unavailable_error
 from pivotal_runtime.errors import DomainError, PermissionDenied, Unauthenticated
 from pivotal_runtime.logs import log_fields
-from pivotal_runtime.metrics import RPC_HANDLED, RPC_LATENCY
+from pivotal_runtime.metrics import MethodMetrics
 from pivotal_runtime.status import to_status
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -80,8 +81,19 @@ class RequestIdInterceptor(_WrappingInterceptor):
 class AccessLogInterceptor(_WrappingInterceptor):
     """One JSON log line and the RPC metrics per call."""
 
+    def __init__(self) -> None:
+        self._metrics: dict[str, MethodMetrics] = {}  # per method, built on its first call
+
+    def _metrics_of(self, method: str) -> MethodMetrics:
+        metrics = self._metrics.get(method)
+        if metrics is None:
+            service, _, name = method.lstrip("/").rpartition("/")
+            metrics = self._metrics[method] = MethodMetrics(service, name)
+        return metrics
+
     def wrap(self, behavior, method, streaming_response):
-        service, _, name = method.lstrip("/").rpartition("/")
+        metrics = self._metrics_of(method)
+        logged_method = not is_infrastructure(method)
 
         def logged(request, context):
             started = time.perf_counter()
@@ -96,9 +108,8 @@ class AccessLogInterceptor(_WrappingInterceptor):
             finally:
                 elapsed = time.perf_counter() - started
                 code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-                RPC_HANDLED.labels(service, name, code_name).inc()
-                RPC_LATENCY.labels(service, name).observe(elapsed)
-                if not is_infrastructure(method):
+                metrics.observe(code_name, elapsed)
+                if logged_method:
                     log_fields(
                         access_log,
                         logging.INFO,
@@ -124,9 +135,13 @@ class ErrorInterceptor(_WrappingInterceptor):
                 return behavior(request, context)
             except DomainError as error:
                 context.abort_with_status(to_status(error, self._domain))
-            except Exception:
+            except Exception as error:
                 if context.code() not in (None, grpc.StatusCode.OK):
                     raise  # already aborted by the handler with a status of its own
+                if (unavailable := unavailable_error(error)) is not None:
+                    error_log.warning("%s: %s (%s)", method, unavailable.message,
+                                      type(error).__name__)
+                    context.abort_with_status(to_status(unavailable, self._domain))
                 error_log.exception("unhandled error in %s", method)
                 context.abort_with_status(
                     to_status(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -97,6 +98,19 @@ def register_domain(server: grpc.Server, deps: ServiceDeps) -> set[str]:
     return set(module.register(server, deps) or ())
 
 
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    """The gRPC server options of every service (also used by `pivotal bench`'s no-op)."""
+    return [
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.max_connection_age_ms", 30 * 60_000),
+        ("grpc.max_connection_age_grace_ms", int(settings.grace_period_seconds * 1000)),
+        # Workers of one service share its port; a lone process refuses a taken port.
+        ("grpc.so_reuseport", 0 if settings.worker_index is None else 1),
+    ]
+
+
 class ServiceHost:
     """One service's gRPC server and its lifecycle: start, health, drain, stop."""
 
@@ -129,13 +143,7 @@ class ServiceHost:
                 ErrorInterceptor(self.name),
                 AuthInterceptor(verifier, contract.method_rules()),
             ],
-            options=[
-                ("grpc.keepalive_time_ms", 60_000),
-                ("grpc.keepalive_permit_without_calls", 1),
-                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-                ("grpc.max_connection_age_ms", 30 * 60_000),
-                ("grpc.max_connection_age_grace_ms", int(self._grace * 1000)),
-            ],
+            options=server_options(settings),
         )
         registered = register_domain(self.server, deps) if with_domain else set()
         for add in extra_registrations:
@@ -167,7 +175,8 @@ class ServiceHost:
         self._refresh_health()
         threading.Thread(target=self._watch_database, name=f"{self.name}-health",
                          daemon=True).start()
-        log.info("%s serving on port %s", self.name, self.port)
+        log.info("%s serving on port %s (process %d, worker %s)", self.name, self.port,
+                 os.getpid(), self.deps.settings.worker_index)
 
     def _refresh_health(self) -> bool:
         healthy = self.deps.database.ping()

@@ -51,8 +51,15 @@ class Settings(BaseSettings):
     # Where internal callers reach a service: "{host}" is PIVOTAL_HOST, "{service}" the
     # workload, "{port}" its PIVOTAL_<SERVICE>_PORT. In Kubernetes: "pivotal-flow-{service}:{port}".
     service_address_template: str = "{host}:{port}"
-    # Worker threads per gRPC server.
-    max_workers: int = Field(16, ge=1, le=1024)
+    # Worker threads per gRPC server (per process); also the PostgreSQL pool size. One
+    # interpreter runs Python on one core: a few threads overlap the database round trips,
+    # more only queue on the GIL (docs/performance.md).
+    max_workers: int = Field(4, ge=1, le=1024)
+    # Worker processes per service (`pivotal serve`), sharing its port (SO_REUSEPORT).
+    # Unset: the CPU count in services/mesh modes, 1 in embedded mode.
+    workers: int | None = Field(None, ge=1, le=256)
+    # Set by `pivotal serve` for the worker processes it starts (0, 1, ...); never by hand.
+    worker_index: int | None = Field(None, ge=0)
     # Seconds in-flight calls get to finish after SIGTERM before they are cancelled.
     grace_period_seconds: float = Field(10.0, gt=0, le=600)
     # Seconds between database health probes.
@@ -123,7 +130,7 @@ class Settings(BaseSettings):
         return service if self.database_url and self.database_url.startswith("postgresql") else None
 
 
-SECRET_FIELD = re.compile(r"(secret|password|token|key|url)", re.I)
+SECRET_FIELD = re.compile(r"(secret|password|token|key|url)", re.IGNORECASE)
 
 
 class SettingsError(SystemExit):

@@ -32,10 +32,27 @@ class KeyCrypto(Protocol):
     def encode(self, claims: dict, private_key, algorithm: str, kid: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class _KeySnapshot:
+    """What one read of the key store gave: published as a whole, never piece by piece, so
+    that a reader sees either the previous keys or the new ones with their public keys."""
+
+    keys: dict[str, SigningKey]
+    public: dict[str, object]
+    loaded_at: float | None
+
+
+_EMPTY = _KeySnapshot({}, {}, None)
+
+
 class KeyRing:
     """Identity's own key source: keys come from the identity database (shared by every
     replica), cached; an unknown `kid` triggers a re-read at most once a second, and the
-    active key is re-read every `cache_seconds` (another replica may have rotated)."""
+    active key is re-read every `cache_seconds` (another replica may have rotated).
+
+    Readers take no lock: they read `self._snapshot` once (one attribute read, atomic) and
+    use only that snapshot; loading happens under the lock and swaps the snapshot in one
+    assignment."""
 
     def __init__(self, deps: Deps, crypto: KeyCrypto, *, algorithm: str,
                  cache_seconds: float) -> None:
@@ -44,10 +61,8 @@ class KeyRing:
         self._algorithm = algorithm
         self._cache_seconds = cache_seconds
         self._lock = threading.RLock()
-        self._keys: dict[str, SigningKey] = {}
-        self._public: dict[str, object] = {}
+        self._snapshot = _EMPTY
         self._private: dict[str, object] = {}
-        self._loaded_at: float | None = None
 
     def new_key(self, algorithm: str, now: datetime) -> tuple[SigningKey, object]:
         kid, private, jwk = self._crypto.generate(algorithm, now)
@@ -68,22 +83,30 @@ class KeyRing:
                     keys = [key, *keys]
                 except Aborted:  # another replica created it first
                     return self._load()
-        self._keys = {k.id: k for k in keys}
-        self._public = {k.id: self._crypto.public_key(k.public_jwk) for k in keys}
-        self._loaded_at = time.monotonic()
+        public = {k.id: self._crypto.public_key(k.public_jwk) for k in keys}
+        self._snapshot = _KeySnapshot({k.id: k for k in keys}, public, time.monotonic())
 
     def invalidate(self) -> None:
         with self._lock:
-            self._loaded_at = None
+            current = self._snapshot
+            self._snapshot = _KeySnapshot(current.keys, current.public, None)
 
-    def _fresh(self, max_age: float) -> None:
+    @staticmethod
+    def _stale(snapshot: _KeySnapshot, max_age: float) -> bool:
+        return snapshot.loaded_at is None or time.monotonic() - snapshot.loaded_at >= max_age
+
+    def _fresh(self, max_age: float) -> _KeySnapshot:
+        snapshot = self._snapshot
+        if not self._stale(snapshot, max_age):
+            return snapshot
         with self._lock:
-            if self._loaded_at is None or time.monotonic() - self._loaded_at >= max_age:
+            if self._stale(self._snapshot, max_age):  # not reloaded while this thread waited
                 self._load()
+            return self._snapshot
 
     def active(self) -> SigningKey:
-        self._fresh(self._cache_seconds)
-        return next(k for k in self._keys.values() if k.state is SigningKeyState.ACTIVE)
+        snapshot = self._fresh(self._cache_seconds)
+        return next(k for k in snapshot.keys.values() if k.state is SigningKeyState.ACTIVE)
 
     def sign(self, claims: dict) -> str:
         key = self.active()
@@ -95,16 +118,17 @@ class KeyRing:
 
     def key_for(self, kid: str) -> object | None:
         """The runtime's KeySource: the public key of a published (not expired) key."""
-        if kid not in self._keys:
-            self._fresh(UNKNOWN_KID_REFRESH_SECONDS)
-        key = self._keys.get(kid)
+        snapshot = self._snapshot
+        if kid not in snapshot.keys:
+            snapshot = self._fresh(UNKNOWN_KID_REFRESH_SECONDS)
+        key = snapshot.keys.get(kid)
         if key is None or not key.verifies_at(self._deps.clock()):
             return None
-        return self._public.get(kid)
+        return snapshot.public.get(kid)
 
     def published(self) -> list[SigningKey]:
-        self._fresh(self._cache_seconds)
-        return published_keys(list(self._keys.values()), self._deps.clock())
+        snapshot = self._fresh(self._cache_seconds)
+        return published_keys(list(snapshot.keys.values()), self._deps.clock())
 
 
 @dataclass

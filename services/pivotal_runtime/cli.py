@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pivotal_runtime.bench.cli import bench
+from pivotal_bench.cli import bench
 from pivotal_runtime.bus.cli import events_app
 from pivotal_runtime.settings import SERVICE_NAMES, Mode, load_settings
 

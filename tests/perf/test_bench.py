@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
-from pivotal_runtime.bench.cli import DOCS
-from pivotal_runtime.bench.measure import Sample
-from pivotal_runtime.bench.run import DOCS_BEGIN, DOCS_END, Options, Report, write_docs
-from pivotal_runtime.bench.scenarios import NOOP
+from pivotal_bench.cli import DOCS
+from pivotal_bench.measure import Sample
+from pivotal_bench.run import DOCS_BEGIN, DOCS_END, Options, Report, write_docs
+from pivotal_bench.scenarios import NOOP
 
 from tests.support.processes import VENV_BIN
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("h2load") is None,
                     reason="h2load missing: apt-get install -y nghttp2-client wrk")
 def test_the_bench_measures_the_no_op_and_prints_its_row():
-    docs_before = DOCS.read_text()
+    docs_before = (REPOSITORY / DOCS).read_text()
     result = subprocess.run(
         [str(VENV_BIN / "pivotal"), "bench", "--only", "no-op", "--duration", "1",
          "--rounds", "1", "--postgres-url", ""],
@@ -30,7 +33,7 @@ def test_the_bench_measures_the_no_op_and_prints_its_row():
     assert float(cells[2].replace(",", "")) > 0  # it answered
     assert cells[3] == "1.000"  # the baseline of the ratios
     assert cells[-1] == "0"  # no failed request
-    assert DOCS.read_text() == docs_before  # only --write-docs writes the page
+    assert (REPOSITORY / DOCS).read_text() == docs_before  # only --write-docs writes the page
 
 
 def test_write_docs_replaces_only_the_figures_section(tmp_path):

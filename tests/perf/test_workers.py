@@ -201,7 +201,7 @@ def test_a_worker_that_loses_the_race_for_the_key_encryption_key_uses_the_winner
 
 
 def test_workers_stop_when_their_supervisor_is_killed_outright():
-    from pivotal_runtime.bench.measure import process_tree
+    from pivotal_bench.measure import process_tree
 
     port = free_port()
     process = spawn([sys.executable, "-m", "tests.support.slow_server", str(port)],

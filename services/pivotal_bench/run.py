@@ -22,9 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pivotal_gateway.bench import h2load
+from pivotal_runtime.settings import SERVICE_NAMES
 
-from pivotal_runtime.bench import measure
-from pivotal_runtime.bench.scenarios import (
+from pivotal_bench import measure
+from pivotal_bench.scenarios import (
     NOOP,
     PGBENCH,
     READS,
@@ -33,8 +34,7 @@ from pivotal_runtime.bench.scenarios import (
     read_scenarios,
     scaled_name,
 )
-from pivotal_runtime.bench.support import register_and_login, throwaway_database
-from pivotal_runtime.settings import SERVICE_NAMES
+from pivotal_bench.support import register_and_login, throwaway_database
 
 READY_TIMEOUT_SECONDS = 120
 INSTALL_HINT = "apt-get install -y nghttp2-client wrk"
@@ -92,7 +92,7 @@ class Target:
             try:
                 if probe():
                     return
-            except Exception:  # noqa: BLE001, S110 (not up yet: any failure means "try again")
+            except Exception:  # noqa: BLE001 (not up yet: any failure means "try again")
                 pass
             time.sleep(0.3)
         raise SystemExit(f"{self.name} never became ready; its log: {self.log_path}")
@@ -156,7 +156,7 @@ class Bench:
 
     def start_noop(self) -> None:
         port = _free_port()
-        target = Target("noop", [sys.executable, "-m", "pivotal_runtime.bench.noop", str(port)],
+        target = Target("noop", [sys.executable, "-m", "pivotal_bench.noop", str(port)],
                         self._common_env(), port, self.workdir).start()
         target.wait(lambda: _grpc_ok(port, NOOP.path))
         self.targets["noop"] = target
@@ -196,7 +196,7 @@ class Bench:
     def start_fastapi(self) -> None:
         port = _free_port()
         env = {**self._common_env(), "PIVOTAL_STATE_DIR": str(self.workdir / "state")}
-        target = Target("fastapi", [sys.executable, "-m", "pivotal_runtime.bench.fastapi_peer",
+        target = Target("fastapi", [sys.executable, "-m", "pivotal_bench.fastapi_peer",
                                     str(port)], env, port, self.workdir).start()
         token = self.tokens["embedded"]
         target.wait(lambda: _http_ok(f"http://127.0.0.1:{port}/v1/users/me", token))
@@ -250,7 +250,7 @@ class Bench:
         sample.calls += result.succeeded
         sample.failed += result.requests - result.succeeded
         sample.seconds += result.seconds
-        sample.latencies_us += [latency for latency in result.latencies_us]
+        sample.latencies_us += list(result.latencies_us)
         workers = target.worker_pids()
         sample.processes = len(workers)
         sample.rss += [measure.rss_megabytes(pid) for pid in workers]
@@ -259,7 +259,7 @@ class Bench:
         outs = [self.workdir / f"write-{uuid.uuid4().hex[:6]}.json"
                 for _ in range(self.options.processes)]
         started = time.perf_counter()
-        writers = [subprocess.Popen([sys.executable, "-m", "pivotal_runtime.bench.writer",
+        writers = [subprocess.Popen([sys.executable, "-m", "pivotal_bench.writer",
                                      self.database_url, self.write_schema,
                                      str(self.options.threads), str(self.options.duration),
                                      str(out)]) for out in outs]
@@ -278,7 +278,7 @@ class Bench:
     def run_pgbench(self, sample: measure.Sample) -> None:
         from sqlalchemy.engine import make_url
 
-        from pivotal_runtime.bench.writer import pgbench_script
+        from pivotal_bench.writer import pgbench_script
 
         url = make_url(self.database_url)
         script = self.workdir / "write.sql"
@@ -343,7 +343,7 @@ class Bench:
         write = postgres and options.write and (not options.only or any(
             o.lower() in (WRITE + PGBENCH).lower() for o in options.only))
         if write:
-            from pivotal_runtime.bench.writer import create_schema
+            from pivotal_bench.writer import create_schema
 
             create_schema(self.database_url, self.write_schema)
         samples = {s.name: measure.Sample() for s in scenarios}

@@ -1,6 +1,6 @@
 """Round trips per call: counts what a service's engine sends to its database during one call.
 
-    python -m pivotal_runtime.bench.statements [postgresql+psycopg://postgres@127.0.0.1/postgres]
+    python -m pivotal_bench.statements [postgresql+psycopg://postgres@127.0.0.1/postgres]
 
 Serves identity in this process (SQLite in a temporary folder, or a throwaway database on the
 PostgreSQL server given), registers an organization, logs in, and prints the statements
@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, event
 from sqlalchemy.engine.default import CACHE_HIT, CACHE_MISS, CACHING_DISABLED, NO_CACHE_KEY
 
-from pivotal_runtime.bench.support import register_and_login, throwaway_database
+from pivotal_bench.support import register_and_login, throwaway_database
 
 CACHE_STATES = {CACHE_HIT: "cached", CACHE_MISS: "compiled", CACHING_DISABLED: "no cache",
                 NO_CACHE_KEY: "uncacheable"}
@@ -58,7 +58,6 @@ def get_me_statements(database_url: str | None) -> list[str]:
     import grpc
     from pivotal.identity.v1 import user_service_pb2, user_service_pb2_grpc
     from pivotal_identity import service as identity_service
-
     from pivotal_runtime.bootstrap import build_verifier
     from pivotal_runtime.channels import ChannelFactory
     from pivotal_runtime.db import open_database

@@ -1,7 +1,7 @@
 """The bench's baseline: a bare grpcio server answering an empty message, with the services'
 thread count and server options, in as many processes as the services get.
 
-    python -m pivotal_runtime.bench.noop <port>     (PIVOTAL_MAX_WORKERS, PIVOTAL_WORKERS)
+    python -m pivotal_bench.noop <port>     (PIVOTAL_MAX_WORKERS, PIVOTAL_WORKERS)
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ NOOP_METHOD = "/pivotal.bench.Noop/Call"
 def serve(port: int) -> None:
     settings = load_settings()
     if settings.worker_index is None and worker_count(settings) > 1:
-        command = [sys.executable, "-m", "pivotal_runtime.bench.noop", str(port)]
+        command = [sys.executable, "-m", "pivotal_bench.noop", str(port)]
         sys.exit(Supervisor(command, worker_count(settings),
                             grace_seconds=settings.grace_period_seconds).run())
     import grpc
-
     from pivotal_runtime.server import server_options
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.max_workers),

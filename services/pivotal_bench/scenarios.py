@@ -14,9 +14,9 @@ class Read:
     grpc_method: str
     rest_path: str
     # Serialized request message (empty: the default request). A read that needs data first
-    # creates it in `pivotal_runtime.bench.run.Bench.prepare` and names it here.
+    # creates it in `pivotal_bench.run.Bench.prepare` and names it here.
     request: bytes = b""
-    fastapi_peer: bool = False  # served by `pivotal_runtime.bench.fastapi_peer` too
+    fastapi_peer: bool = False  # served by `pivotal_bench.fastapi_peer` too
 
 
 READS: list[Read] = [

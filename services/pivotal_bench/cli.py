@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "performance.md"
+# The page the table is written into, relative to where the command runs (a checkout).
+DOCS = Path("docs") / "performance.md"
 
 
 def bench(
@@ -28,12 +29,14 @@ def bench(
         help="also measure the read direct with twice the processes (the ratio to one)")]
     = True,
     write_docs: Annotated[bool, typer.Option(
-        help="write the table into docs/performance.md with the date and the machine")] = False,
+        help="write the table into --docs-page with the date and the machine")] = False,
+    docs_page: Annotated[Path, typer.Option(
+        metavar="PATH", help="the page --write-docs writes (run from a checkout)")] = DOCS,
 ) -> None:
     """Measure the request path against its platform: a bare grpcio no-op, a read direct
     (embedded and services mode), as REST through the gateway, the same read on FastAPI +
     uvicorn, and a write with its outbox row against pgbench; side by side, interleaved."""
-    from pivotal_runtime.bench import run
+    from pivotal_bench import run
 
     options = run.Options(duration=duration, rounds=rounds, processes=processes, threads=threads,
                       clients=clients, streams=streams, postgres_url=postgres_url or None,
@@ -48,5 +51,5 @@ def bench(
     if write_docs:
         command = (f"pivotal bench --duration {duration} --rounds {rounds} "
                    f"--processes {processes} --threads {threads}")
-        run.write_docs(report, DOCS, command)
-        typer.echo(f"written to {DOCS}", err=True)
+        run.write_docs(report, docs_page, command)
+        typer.echo(f"written to {docs_page.resolve()}", err=True)

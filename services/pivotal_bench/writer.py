@@ -1,7 +1,7 @@
 """The write scenario: one row and its outbox event per unit of work, on PostgreSQL, against
 pgbench running the same statements at the same concurrency.
 
-    python -m pivotal_runtime.bench.writer <url> <schema> <threads> <seconds> <out.json>
+    python -m pivotal_bench.writer <url> <schema> <threads> <seconds> <out.json>
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ def pgbench_script(schema: str) -> str:
 
 def run(url: str, schema: str, threads: int, seconds: float) -> dict:
     from pivotal.identity.v1.events_pb2 import OrganizationCreated
-
     from pivotal_runtime.db import open_database
     from pivotal_runtime.settings import Settings
 

@@ -5,4 +5,7 @@ Scenarios (docs/performance.md): a bare grpcio no-op with the services' server s
 REST through the Envoy gateway, the same read served by FastAPI + uvicorn, and a write with
 its outbox row against pgbench running the same statements. Reads are pluggable
 (`scenarios.READS`).
+
+A package of its own, beside the runtime: it composes the runtime with the domains it
+measures, and the runtime imports no domain.
 """

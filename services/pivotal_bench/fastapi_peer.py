@@ -2,7 +2,7 @@
 the same identity code (token verification by identity's key ring, `UsersService.me`, the
 same units of work on the same database), rendered as the gateway renders it (proto JSON).
 
-    python -m pivotal_runtime.bench.fastapi_peer <port>   (PIVOTAL_* settings, PIVOTAL_WORKERS)
+    python -m pivotal_bench.fastapi_peer <port>   (PIVOTAL_* settings, PIVOTAL_WORKERS)
 
 Needs the `bench` extra: `pip install -e '.[bench]'`.
 """
@@ -21,7 +21,6 @@ app = FastAPI()
 @cache
 def _identity():
     from pivotal_identity.bootstrap import build_identity
-
     from pivotal_runtime.auth import TokenVerifier
     from pivotal_runtime.channels import ChannelFactory
     from pivotal_runtime.db import open_database
@@ -43,7 +42,6 @@ def get_me(authorization: str = Header(default="")) -> JSONResponse:
     from google.protobuf.json_format import MessageToDict
     from pivotal.identity.v1 import user_service_pb2 as user_pb
     from pivotal_identity.servicers import convert as c
-
     from pivotal_runtime import context
     from pivotal_runtime.errors import Unauthenticated
 
@@ -67,12 +65,11 @@ def get_me(authorization: str = Header(default="")) -> JSONResponse:
 
 def main(port: int) -> None:
     import uvicorn
-
     from pivotal_runtime.settings import load_settings
     from pivotal_runtime.workers import worker_count
 
     settings = load_settings()
-    uvicorn.run("pivotal_runtime.bench.fastapi_peer:app", host=settings.host, port=port,
+    uvicorn.run("pivotal_bench.fastapi_peer:app", host=settings.host, port=port,
                 workers=worker_count(settings), log_level="warning")
 
 

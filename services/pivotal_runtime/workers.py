@@ -11,6 +11,7 @@ the service as a whole.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -84,7 +85,7 @@ class Supervisor:
         for index in range(self._count):
             env = {**self._env, WORKER_INDEX_VARIABLE: str(index)}
             self.workers.append(subprocess.Popen(self._command, env=env,
-                                                 preexec_fn=die_with_parent))  # noqa: PLW1509
+                                                 preexec_fn=die_with_parent))
         log.info("supervisor %d: %d workers (%s)", os.getpid(), self._count,
                  ", ".join(str(w.pid) for w in self.workers))
         failed = self._wait_for_stop_or_failure()
@@ -113,10 +114,8 @@ class Supervisor:
 
     def _signal_all(self, signum: int) -> None:
         for worker in self._running():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 worker.send_signal(signum)
-            except ProcessLookupError:
-                pass
 
 
 def supervise(settings: Settings, arguments: Sequence[str]) -> int:

@@ -31,10 +31,11 @@ from pivotal_runtime.kit.money import Money
 
 from pivotal_quotation.domain import reasons
 from pivotal_quotation.domain.pricing import (
+    NO_TAX,
     AppliedTax,
     Discount,
-    Pricing,
     PricedLineInput,
+    Pricing,
     Unit,
     price_quote,
 )
@@ -97,7 +98,7 @@ class QuoteLine:
     unit: Unit
     unit_price: Money
     discount: Discount = None
-    tax: AppliedTax = AppliedTax(Decimal(0))
+    tax: AppliedTax = NO_TAX
     rate_card: RateCardPin | None = None
 
     def pricing_input(self) -> PricedLineInput:

@@ -6,9 +6,10 @@ its snake_case path relative to the request (`quote.line_items[2].quantity`):
 - `REQUIRED` (google.api.field_behavior) fields must be set: on the request's own fields
   always; inside nested messages except under the resource of an `Update*` method, where the
   update mask decides what is sent;
-- `OUTPUT_ONLY` fields are cleared before the servicer sees them (AIP-203: the server ignores
-  them on input). `etag` is kept even where a contract still marks it OUTPUT_ONLY: clients
-  send it back for optimistic concurrency (AIP-154);
+- `OUTPUT_ONLY` fields are ignored on input (AIP-203): never validated, and never applied,
+  because an update changes only the updatable fields its mask names (`kit.masks`). They are
+  not cleared: a contract may still mark an identifier or the etag OUTPUT_ONLY, and both must
+  reach the servicer (AIP-154);
 - `update_mask` paths must name fields of the resource being updated (`*` alone: full
   replace); `IMMUTABLE` fields need the stored resource: the update path calls
   `check_immutable`;
@@ -39,7 +40,6 @@ REQUIRED = field_behavior_pb2.REQUIRED
 OUTPUT_ONLY = field_behavior_pb2.OUTPUT_ONLY
 IMMUTABLE = field_behavior_pb2.IMMUTABLE
 _SKIPPED_PACKAGES = ("google.protobuf.", "google.type.")
-_KEPT_ON_INPUT = frozenset({"etag"})
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _plan(descriptor: Descriptor) -> tuple[_Field, ...]:
         is_map = is_message and field.message_type.GetOptions().map_entry
         fields.append(_Field(
             field, field.name, REQUIRED in behaviors,
-            OUTPUT_ONLY in behaviors and field.name not in _KEPT_ON_INPUT,
+            OUTPUT_ONLY in behaviors,
             IMMUTABLE in behaviors, field.is_repeated, is_message, is_map,
             field.type == FieldDescriptor.TYPE_ENUM,
             is_message and not is_map and _walked(field.message_type)))
@@ -102,7 +102,6 @@ class _Walk:
         for field in _plan(message.DESCRIPTOR):
             path = f"{prefix}{field.name}"
             if field.output_only:
-                message.ClearField(field.name)
                 continue
             present = _is_set(message, field)
             if field.required and check_required and not present:

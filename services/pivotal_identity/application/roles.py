@@ -14,6 +14,7 @@ from pivotal_identity.application import events
 from pivotal_identity.application.common import (
     Deps,
     checked,
+    is_owner,
     text,
     user_in,
 )
@@ -49,7 +50,7 @@ def _custom_role_for_change(uow, caller: Caller, role_id: str, etag: str) -> Rol
 
 
 def check_can_grant(caller: Caller, role: Role) -> None:
-    if role.id == rbac.OWNER and not caller.is_owner:
+    if role.id == rbac.OWNER and not is_owner(caller):
         raise errors.privilege_escalation(role_id=rbac.OWNER)
     missing = rbac.first_uncovered(caller.permissions, role.permissions)
     if missing:
@@ -193,7 +194,6 @@ class RolesService:
             return self._with_count(uow, role)
 
     def delete(self, caller: Caller, role_id: str, etag: str) -> None:
-        now = self._deps.clock()
         with self._deps.uow() as uow:
             checked(uow, caller)
             role = _custom_role_for_change(uow, caller, role_id, etag)

@@ -10,21 +10,17 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
-from sqlalchemy.types import TypeDecorator
 
 from pivotal_runtime.settings import Settings
-
-if TYPE_CHECKING:
-    from pivotal_runtime.uow import UnitOfWork
+from pivotal_runtime.uow import UnitOfWork
 
 CONNECT_TIMEOUT_SECONDS = 5
 PING_TIMEOUT_SECONDS = 2.0
@@ -51,10 +47,8 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def unit_of_work(self) -> UnitOfWork:
-        from pivotal_runtime.uow import UnitOfWork
-
-        return UnitOfWork(self)
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self, read_only=read_only)
 
     def ping(self) -> bool:
         """True when `SELECT 1` succeeds within PING_TIMEOUT_SECONDS; never raises.
@@ -148,23 +142,3 @@ def _begin_immediate(connection: Any) -> None:
     # another writer committed in between (busy_timeout cannot help); taking the write lock
     # up front makes concurrent units of work queue up instead.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware, on both dialects."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: pass a timezone-aware value")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

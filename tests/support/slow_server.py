@@ -32,8 +32,7 @@ def main() -> None:
     registration = implement(rule, slow)
     deps = ServiceDeps(settings=settings, name=WORKLOAD, database=FakeDatabase())
     verifier = TokenVerifier(StaticKeySource({}), issuer="x", audience="y")
-    host = ServiceHost(deps, verifier, port=int(sys.argv[1]), extra_registrations=[registration],
-                       with_domain=False)
+    host = ServiceHost(deps, verifier, port=int(sys.argv[1]), extra_registrations=[registration])
     print(rule.full_method, flush=True)
     run_until_signalled([host])
 

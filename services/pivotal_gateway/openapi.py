@@ -263,6 +263,8 @@ class SpecBuilder:
         operation["security"] = [] if rule.public else [{"bearer": []}]
         if rule.permission:
             operation["x-permission"] = rule.permission
+        elif rule.permissions:
+            operation["x-permission-any-of"] = list(rule.permissions)
         return operation
 
     def _responses(self, method: Method, binding: HttpBinding) -> dict:

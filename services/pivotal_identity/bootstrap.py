@@ -31,7 +31,6 @@ from pivotal_identity.application.roles import RolesService
 from pivotal_identity.application.service_accounts import ServiceAccountsService
 from pivotal_identity.application.sessions import SessionsService
 from pivotal_identity.application.users import UsersService
-from pivotal_identity.domain import rbac
 from pivotal_identity.domain.lockout import LockoutPolicy
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims
@@ -74,16 +73,18 @@ class SelfSignedTokens:
     """Identity's own service token (for calling billing): it cannot ask itself with client
     credentials, so it signs the token with its key ring."""
 
-    def __init__(self, keyring: KeyRing, tokens: TokenSettings, clock) -> None:
+    def __init__(self, keyring: KeyRing, tokens: TokenSettings, clock,
+                 permissions: frozenset[str]) -> None:
         self._keyring = keyring
         self._tokens = tokens
         self._clock = clock
+        self._permissions = permissions
 
     def issue(self, organization_id: str) -> IssuedToken:
         now = self._clock()
         claims = access_claims(self._tokens, subject="platform-identity",
                                organization_id=organization_id, now=now,
-                               perms=rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"],
+                               perms=self._permissions,
                                client_id="identity")
         return IssuedToken(self._keyring.sign(claims), now + self._tokens.access_ttl)
 
@@ -120,7 +121,9 @@ def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None 
     deps.keyring = keyring
 
     channels = service_deps.channels
-    service_tokens = ServiceTokens(SelfSignedTokens(keyring, tokens, clock), clock,
+    service_tokens = ServiceTokens(SelfSignedTokens(keyring, tokens, clock,
+                                                    deps.catalog.platform_accounts["identity"]),
+                                   clock,
                                    timedelta(seconds=runtime.service_token_refresh_margin_seconds))
     deps.entitlements = entitlements or EntitlementClient(
         lambda: channels.channel("billing"), service_tokens,

@@ -23,16 +23,28 @@ class MethodRule:
     service: str  # "pivotal.quotation.v1.QuoteService"
     method: str  # "CreateQuote"
     workload: str
-    permission: str
     public: bool
     authenticated: bool
+    # The permission the caller needs, or the set of which it needs any one; empty when the
+    # RPC is public or only authenticated.
+    permissions: tuple[str, ...]
     callers: tuple[str, ...]
     idempotent: bool
     http: bool
 
     @property
+    def permission(self) -> str:
+        """The single permission the RPC needs, or "" (public, authenticated or any-of)."""
+        return self.permissions[0] if len(self.permissions) == 1 else ""
+
+    @property
     def external(self) -> bool:
         return "gateway" in self.callers
+
+    @property
+    def workload_only(self) -> bool:
+        """Only other workloads call it: user tokens are refused, the gateway has no route."""
+        return not self.external
 
 
 def _options_pb2():
@@ -70,14 +82,19 @@ def _rule(service: descriptor.ServiceDescriptor, method: descriptor.MethodDescri
     options = method.GetOptions()
     auth = options.Extensions[_options_pb2().authorization]
     idempotency = options.idempotency_level
+    access = auth.WhichOneof("access")
+    permissions = (
+        (auth.permission,) if access == "permission"
+        else tuple(auth.any_of.permissions) if access == "any_of" else ()
+    )
     return MethodRule(
         full_method=f"/{service.full_name}/{method.name}",
         service=service.full_name,
         method=method.name,
         workload=workload_of(service),
-        permission=auth.permission,
-        public=auth.public,
-        authenticated=auth.authenticated,
+        public=access == "public" and auth.public,
+        authenticated=access == "authenticated" and auth.authenticated,
+        permissions=permissions,
         callers=tuple(auth.callers),
         idempotent=idempotency
         in (
@@ -96,6 +113,16 @@ def method_rules() -> dict[str, MethodRule]:
         for service in service_descriptors()
         for rule in (_rule(service, m) for m in service.methods)
     }
+
+
+def workload_permissions(workload: str) -> frozenset[str]:
+    """The permissions a workload's platform service account holds: those of every RPC that
+    lists the workload among its callers (for an any-of RPC, the first of the set)."""
+    return frozenset(
+        rule.permissions[0]
+        for rule in method_rules().values()
+        if workload in rule.callers and rule.permissions
+    )
 
 
 def services_of(workload: str) -> list[descriptor.ServiceDescriptor]:

@@ -10,11 +10,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class FieldReason:
+    """The `reason` of a BadRequest field violation: each is a value of
+    `pivotal.common.v1.FieldViolationReason` without its prefix (a test checks it)."""
+
+    INVALID_FIELD = "INVALID_FIELD"  # no more specific reason applies
+    REQUIRED = "REQUIRED"
+    TOO_SHORT = "TOO_SHORT"
+    TOO_LONG = "TOO_LONG"
+    INVALID_FORMAT = "INVALID_FORMAT"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    NOT_DISTINCT = "NOT_DISTINCT"
+    UNKNOWN_ENUM_VALUE = "UNKNOWN_ENUM_VALUE"
+    UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE"
+    UNKNOWN_MASK_PATH = "UNKNOWN_MASK_PATH"
+    OUTPUT_ONLY = "OUTPUT_ONLY"
+    IMMUTABLE = "IMMUTABLE"
+    PAGE_SIZE_OUT_OF_RANGE = "PAGE_SIZE_OUT_OF_RANGE"
+    PAGE_TOKEN_INVALID = "PAGE_TOKEN_INVALID"
+    REQUEST_ID_INVALID = "REQUEST_ID_INVALID"
+    PERMISSION_UNKNOWN = "PERMISSION_UNKNOWN"
+    # Password policy (`PasswordPolicy.broken_rule` upper-cased).
+    CONTAINS_EMAIL = "CONTAINS_EMAIL"
+    COMMON = "COMMON"
+    UNCHANGED = "UNCHANGED"
+
+    @classmethod
+    def all(cls) -> frozenset[str]:
+        return frozenset(v for k, v in vars(cls).items() if k.isupper())
+
+
 @dataclass(frozen=True)
 class FieldViolation:
     field: str
     description: str
-    reason: str = "INVALID_FIELD"
+    reason: str = FieldReason.INVALID_FIELD
 
 
 @dataclass(frozen=True)
@@ -146,7 +176,8 @@ class ViolationCollector:
 
     violations: list[FieldViolation] = field(default_factory=list)
 
-    def add(self, field_path: str, description: str, reason: str = "INVALID_FIELD") -> None:
+    def add(self, field_path: str, description: str,
+            reason: str = FieldReason.INVALID_FIELD) -> None:
         self.violations.append(FieldViolation(field_path, description, reason))
 
     def require(self, condition: bool, field_path: str, description: str) -> None:

@@ -169,10 +169,10 @@ class AuthInterceptor(_WrappingInterceptor):
         if token is None:
             raise Unauthenticated("this call needs a bearer token", reason="TOKEN_MISSING")
         principal = self._verifier.verify(token)
-        if rule.permission and not principal.has_permission(rule.permission):
+        if rule.permissions and not any(map(principal.has_permission, rule.permissions)):
+            needed = " or ".join(rule.permissions)
             raise PermissionDenied(
-                f"permission {rule.permission!r} is required",
-                metadata={"permission": rule.permission},
+                f"permission {needed!r} is required", metadata={"permission": needed}
             )
         return principal
 

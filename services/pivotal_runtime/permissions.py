@@ -34,7 +34,7 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     ),
     "billing": frozenset(
         {
-            "invoices:*", "subscriptions:*", "usage:*", "plans:read",
+            "invoices:*", "subscriptions:*", "usage:*",
             "customers:read", "projects:read", "time:read", "quotes:read",
             "users:read", "organizations:read",
         }

@@ -55,6 +55,33 @@ def test_committed_events_reach_the_consumer_once_and_rolled_back_ones_never(
         consuming.stop()
 
 
+def test_in_process_deliveries_carry_the_outbox_sequence_in_commit_order(
+    sqlite_database: Callable[[str], Database],
+) -> None:
+    producer, consumer = sqlite_database("identity"), sqlite_database("billing")
+    seen: list[tuple[str, int]] = []
+
+    def remember(uow, event: OrganizationCreated, envelope) -> None:
+        seen.append((envelope.id, envelope.sequence))
+
+    broker = InProcessBroker()
+    consuming = build_service_bus(SETTINGS, "billing", consumer,
+                                  [Subscription(OrganizationCreated, remember)], broker=broker)
+    producing = build_service_bus(SETTINGS, "identity", producer, [], broker=broker)
+    consuming.start()
+    producing.start()
+    try:
+        written = write_events(producer, 5, per_transaction=1)
+
+        assert wait_until(lambda: len(seen) == 5, 10)
+        by_id = dict(seen)
+        sequences = [by_id[event_id] for event_id in written]
+        assert all(sequences) and sequences == sorted(set(sequences))
+    finally:
+        producing.stop()
+        consuming.stop()
+
+
 def test_a_poison_event_is_dead_lettered_after_the_limit_and_the_rest_flows(
     sqlite_database: Callable[[str], Database],
 ) -> None:

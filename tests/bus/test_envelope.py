@@ -23,7 +23,7 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 def outbox_row(**changes: object) -> SimpleNamespace:
     event = OrganizationCreated(organization_id="org-1", display_name="Acme")
-    row = {"event_id": "6f1c0d1e-8d0c-4a55-a3a5-0c7d2b6c8e11",
+    row = {"id": 42, "event_id": "6f1c0d1e-8d0c-4a55-a3a5-0c7d2b6c8e11",
            "event_type": "pivotal.identity.v1.OrganizationCreated",
            "aggregate_type": "organization", "aggregate_id": "org-1", "subject": "org-1",
            "organization_id": "org-1", "payload": event.SerializeToString(),
@@ -47,6 +47,21 @@ def test_message_carries_cloudevents_attributes_routing_key_and_protobuf_body() 
     assert message.headers["cloudEvents:subject"] == "org-1"
     assert message.headers["traceparent"] == TRACEPARENT
     assert OrganizationCreated.FromString(message.body).display_name == "Acme"
+
+
+def test_sequence_is_the_outbox_id_and_sorts_as_text_too() -> None:
+    earlier = message_from_outbox(outbox_row(id=9), "identity", None)
+    later = message_from_outbox(outbox_row(id=10), "identity", None)
+
+    assert earlier.headers["cloudEvents:sequence"] < later.headers["cloudEvents:sequence"]
+    assert envelope_of(earlier).sequence == 9 and envelope_of(later).sequence == 10
+
+
+def test_an_envelope_without_sequence_reads_as_zero() -> None:
+    message = message_from_outbox(outbox_row(), "identity", None)
+    del message.headers["cloudEvents:sequence"]
+
+    assert envelope_of(message).sequence == 0
 
 
 def test_envelope_reads_back_what_the_relay_wrote() -> None:

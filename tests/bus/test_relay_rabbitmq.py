@@ -81,6 +81,27 @@ def test_rolled_back_events_are_never_published_committed_ones_once_per_pass(
         probe.close()
 
 
+def test_every_published_event_carries_a_sequence_that_increases_per_source(
+    make_database: Callable[[str], Database], topology: Topology, amqp_url: str,
+    publishers: Callable[[], AmqpPublisher],
+) -> None:
+    producer = make_database("identity")
+    probe = Probe(amqp_url, topology)
+    relay = OutboxRelay(producer, publishers(), service="identity")
+    try:
+        written = write_events(producer, 3, per_transaction=1) + write_events(producer, 2)
+        relay.drain()
+
+        published = probe.take(len(written))
+        assert [properties.message_id for _, properties, _ in published] == written
+        sequences = [properties.headers["cloudEvents:sequence"] for _, properties, _ in published]
+        assert all(sequences), sequences
+        assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+        assert [int(s) for s in sequences] == sorted(int(s) for s in sequences)
+    finally:
+        probe.close()
+
+
 def test_relays_sharing_a_database_publish_each_row_once_in_aggregate_order(
     make_database: Callable[[str], Database], topology: Topology, amqp_url: str,
     publishers: Callable[[], AmqpPublisher],

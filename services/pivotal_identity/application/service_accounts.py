@@ -2,7 +2,7 @@
 
 Organizations create their own accounts through the API. The platform's workloads have
 accounts provisioned from settings (`PIVOTAL_IDENTITY_PLATFORM_CLIENT_SECRETS`): the client
-id is the workload name, the permissions are fixed per workload (`rbac.PLATFORM_WORKLOAD_...`),
+id is the workload name, the permissions are fixed per workload (derived from the contracts' `callers`, carried by the permission catalog),
 and the token acts in the organization the request names.
 """
 
@@ -165,7 +165,7 @@ class ServiceAccountsService:
         client_id, organization_id = client_id.strip(), organization_id.strip()
         presented = hash_secret(client_secret)
         platform = deps.settings.platform_client_secrets.get(client_id)
-        if platform is not None and client_id in rbac.PLATFORM_WORKLOAD_PERMISSIONS:
+        if platform is not None and client_id in deps.catalog.platform_accounts:
             if not client_secret or not secrets_equal(
                     presented, hash_secret(platform.get_secret_value())):
                 raise errors.client_credentials_invalid()
@@ -178,7 +178,7 @@ class ServiceAccountsService:
                 raise invalid("organization_id", "is required for a platform workload account")
             token = self._issuer.sign(self._issuer.service_claims(
                 PLATFORM_SUBJECT_PREFIX + client_id, organization_id or PLATFORM_ORGANIZATION,
-                rbac.PLATFORM_WORKLOAD_PERMISSIONS[client_id], client_id, now))
+                deps.catalog.platform_accounts[client_id], client_id, now))
             return ServiceToken(token, int(deps.tokens.access_ttl.total_seconds()))
         with deps.uow() as uow:
             account = uow.service_accounts.by_client_id(client_id) if client_id else None

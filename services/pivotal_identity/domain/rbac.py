@@ -20,16 +20,10 @@ BUILT_IN_DISPLAY: dict[str, tuple[str, str]] = {
     "billing": ("Billing", "Invoices, subscription and usage."),
 }
 OPERATOR = "operator"
-# The permissions of the platform's own accounts (client id = workload name), provisioned from
-# settings: the workloads, and the platform operator (key rotation, plans).
-PLATFORM_WORKLOAD_PERMISSIONS: dict[str, frozenset[str]] = {
-    OPERATOR: frozenset({"keys:read", "keys:rotate", "plans:write"}),
-    "identity": frozenset({"entitlements:check"}),
-    "quotation": frozenset({"organizations:read", "users:read", "entitlements:check"}),
-    "project": frozenset({"organizations:read", "users:read", "entitlements:check"}),
-    "time": frozenset({"organizations:read", "users:read"}),
-    "billing": frozenset({"organizations:read", "users:read"}),
-}
+# The platform operator's account (key rotation, plans). The platform workloads' accounts
+# (client id = workload name) hold what the contracts' `callers` give them; the catalog
+# carries those (adapters/catalog.py derives them).
+OPERATOR_PERMISSIONS: frozenset[str] = frozenset({"keys:read", "keys:rotate", "plans:write"})
 
 
 def is_built_in(role_id: str) -> bool:
@@ -57,8 +51,11 @@ class PermissionEntry:
 
 
 class PermissionCatalog:
-    def __init__(self, entries: Iterable[PermissionEntry]) -> None:
+    def __init__(self, entries: Iterable[PermissionEntry],
+                 platform_accounts: Mapping[str, frozenset[str]] | None = None) -> None:
         self.entries = sorted(entries, key=lambda e: e.name)
+        # client id of a platform account (a workload or the operator) -> its permissions.
+        self.platform_accounts = dict(platform_accounts or {OPERATOR: OPERATOR_PERMISSIONS})
         self._by_name = {e.name: e for e in self.entries}
         self._resources = {e.resource for e in self.entries if e.grantable}
 

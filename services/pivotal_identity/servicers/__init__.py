@@ -137,7 +137,7 @@ class UserServicer(user_grpc.UserServiceServicer):
         return user_pb.BatchGetUsersResponse(users=[c.user(u) for u in found])
 
     def ListUsers(self, request, context):
-        state = c.enum_name(user_pb2.UserState, request.state, "USER_STATE")
+        state = c.one_state(user_pb2.UserState, request.states, "USER_STATE")
         users, token, total = self.app.users.list(caller_of_call(),
             request.page_size, request.page_token, UserState(state) if state else None,
             request.role_id, request.query, request.locked_only)
@@ -193,7 +193,8 @@ class InvitationServicer(inv_grpc.InvitationServiceServicer):
         return inv_pb.GetInvitationResponse(invitation=self._out(found))
 
     def ListInvitations(self, request, context):
-        state = c.enum_name(invitation_pb2.InvitationState, request.state, "INVITATION_STATE")
+        state = c.one_state(invitation_pb2.InvitationState, request.states,
+                            "INVITATION_STATE")
         found, token, total = self.app.invitations.list(caller_of_call(),
             request.page_size, request.page_token, InvitationState(state) if state else None,
             request.email)
@@ -258,8 +259,8 @@ class AuthServicer(auth_grpc.AuthServiceServicer):
         return auth_pb.LogoutResponse()
 
 
-def _session_state(number: int) -> SessionState | None:
-    name = c.enum_name(session_pb2.SessionState, number, "SESSION_STATE")
+def _session_state(numbers) -> SessionState | None:
+    name = c.one_state(session_pb2.SessionState, numbers, "SESSION_STATE")
     return SessionState(name) if name else None
 
 
@@ -273,7 +274,7 @@ class SessionServicer(sess_grpc.SessionServiceServicer):
 
     def ListMySessions(self, request, context):
         found, token, current = self.app.sessions.list_mine(caller_of_call(),
-            request.page_size, request.page_token, _session_state(request.state))
+            request.page_size, request.page_token, _session_state(request.states))
         return sess_pb.ListMySessionsResponse(sessions=self._out(found, current),
                                               next_page_token=token)
 
@@ -284,7 +285,7 @@ class SessionServicer(sess_grpc.SessionServiceServicer):
     def ListSessions(self, request, context):
         found, token, current = self.app.sessions.list_of(caller_of_call(),
             request.user_id, request.page_size, request.page_token,
-            _session_state(request.state))
+            _session_state(request.states))
         return sess_pb.ListSessionsResponse(sessions=self._out(found, current),
                                             next_page_token=token)
 

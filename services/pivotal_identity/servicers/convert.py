@@ -13,6 +13,8 @@ from pivotal.identity.v1 import (
     user_pb2,
 )
 
+from pivotal_runtime.errors import FieldReason, FieldViolation, InvalidArgument
+
 from pivotal_identity.application.events import ts
 from pivotal_identity.application.invitations import InvitationInput
 from pivotal_identity.application.organizations import OrganizationInput
@@ -32,6 +34,16 @@ def enum_name(enum_type, number: int, prefix: str) -> str | None:
     if not number:
         return None
     return enum_type.Name(number).removeprefix(prefix + "_")
+
+
+def one_state(enum_type, numbers, prefix: str) -> str | None:
+    """The `states` filter of a List request as one domain value name (None: no filter).
+    Identity's listings filter by one state at a time: several are INVALID_ARGUMENT."""
+    names = sorted({enum_name(enum_type, n, prefix) for n in numbers} - {None})
+    if len(names) > 1:
+        raise InvalidArgument([FieldViolation(
+            "states", "name at most one state", FieldReason.OUT_OF_RANGE)])
+    return names[0] if names else None
 
 
 def organization(o: model.Organization) -> organization_pb2.Organization:

@@ -2,7 +2,9 @@
 
 The body is the binary protobuf message; the CloudEvents attributes travel as application
 properties (AMQP 0-9-1 headers) prefixed `cloudEvents:`; the routing key is the event's full
-protobuf type name; W3C trace context travels in the `traceparent` header.
+protobuf type name; W3C trace context travels in the `traceparent` header. The CloudEvents
+`sequence` extension is the outbox row id, zero-padded so that it also sorts as text: it
+increases with every event one source writes (docs/events.md says how consumers use it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ CONTENT_TYPE = "application/protobuf"
 SPEC_VERSION = "1.0"
 CE = "cloudEvents:"
 TRACEPARENT = "traceparent"
+SEQUENCE_DIGITS = 20  # an int64 has at most 19 digits
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Envelope:
     source: str
     time: datetime
     subject: str
+    sequence: int = 0  # 0 when the producer sent none
     organization_id: str = ""
     request_id: str | None = None
     traceparent: str | None = None
@@ -66,6 +70,7 @@ def message_from_outbox(row: Any, service: str, traceparent: str | None) -> BusM
         f"{CE}source": source_of(service),
         f"{CE}time": occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         f"{CE}subject": row.subject,
+        f"{CE}sequence": f"{row.id:0{SEQUENCE_DIGITS}d}",
         f"{CE}organizationid": row.organization_id,
         f"{CE}aggregatetype": row.aggregate_type,
     }
@@ -94,6 +99,7 @@ def envelope_of(message: BusMessage, delivery_count: int = 0) -> Envelope:
             source=_text(headers, "source"),
             time=datetime.fromisoformat(_text(headers, "time")),
             subject=_text(headers, "subject"),
+            sequence=int(_optional(headers, f"{CE}sequence") or 0),
             organization_id=_optional(headers, f"{CE}organizationid") or "",
             request_id=_optional(headers, f"{CE}requestid"),
             traceparent=_optional(headers, TRACEPARENT),

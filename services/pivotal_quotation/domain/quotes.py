@@ -28,6 +28,7 @@ from pivotal_runtime.errors import (
     PreconditionViolation,
 )
 from pivotal_runtime.kit.money import Money
+from pivotal_runtime.kit.resources import etag_of
 
 from pivotal_quotation.domain import reasons
 from pivotal_quotation.domain.pricing import (
@@ -130,13 +131,15 @@ class CustomerDecision:
 
 
 @dataclass(frozen=True)
-class ProjectCreationRejection:
-    """Project could not create the project of this accepted quote (for example a plan
-    limit); recorded on the quote so that its readers see it."""
+class ProjectCreation:
+    """What became of an accepted quote on the project side: the project created from it, or
+    why none was (for example a plan limit), as the project service's events said."""
 
-    reason: str
-    message: str
     time: datetime
+    project_id: str = ""
+    rejection_reason: str = ""
+    rejection_limit: str = ""
+    rejection_message: str = ""
 
 
 def price_content(content: QuoteContent, *, at: str = "quote") -> Pricing:
@@ -205,7 +208,7 @@ class Quote:
     rejection_reason: str = ""
     decision: CustomerDecision | None = None
     send_time: datetime | None = None
-    project_creation_rejections: list[ProjectCreationRejection] = field(default_factory=list)
+    project_creation: ProjectCreation | None = None
     version: int = 1
     # Transitions not yet turned into events by the unit of work.
     pending: list[Transition] = field(default_factory=list, compare=False, repr=False)
@@ -225,6 +228,10 @@ class Quote:
         return f"quotes/{self.id}"
 
     @property
+    def etag(self) -> str:
+        return etag_of(self.version)
+
+    @property
     def editable(self) -> bool:
         return self.state in EDITABLE
 
@@ -239,6 +246,9 @@ class Quote:
         self.pricing = price_content(content)
         self.content = content
         self._touch(now)
+
+    def ensure_editable(self, action: str = "update") -> None:
+        self._require_editable(action)
 
     def ensure_deletable(self) -> None:
         self._require_editable("delete")
@@ -329,9 +339,9 @@ class Quote:
         self._record(self.state, revised_from, actor_id,
                      "the next revision was deleted", now)
 
-    def record_project_creation_rejected(self, rejection: ProjectCreationRejection) -> None:
-        self.project_creation_rejections.append(rejection)
-        self._touch(rejection.time)
+    def record_project_creation(self, outcome: ProjectCreation) -> None:
+        self.project_creation = outcome
+        self._touch(outcome.time)
 
     # Internals -----------------------------------------------------------------------
 

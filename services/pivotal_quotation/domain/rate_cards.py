@@ -15,6 +15,7 @@ from enum import Enum
 
 from pivotal_runtime.errors import FieldViolation, InvalidArgument, InvalidState
 from pivotal_runtime.kit.money import Money
+from pivotal_runtime.kit.resources import etag_of
 
 from pivotal_quotation.domain import reasons
 from pivotal_quotation.domain.currencies import is_known_currency
@@ -90,6 +91,10 @@ class RateCard:
     @property
     def resource(self) -> str:
         return f"rateCards/{self.id}"
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.version)
 
     @property
     def current(self) -> RateCardVersion:

@@ -190,7 +190,7 @@ class RateCardRepository(_Repository):
                                    row.create_time, row.update_time, RateCardState(row.state),
                                    row.version))
 
-    def _versions(self, card_ids: list[str]) -> dict[str, dict[int, RateCardVersion]]:
+    def _versions_of(self, card_ids: list[str]) -> dict[str, dict[int, RateCardVersion]]:
         found: dict[str, dict[int, RateCardVersion]] = {card_id: {} for card_id in card_ids}
         for row in self._s.execute(sa.select(t.rate_card_versions).where(
                 t.rate_card_versions.c.rate_card_id.in_(card_ids))):
@@ -204,7 +204,7 @@ class RateCardRepository(_Repository):
         statement = sa.select(t.rate_cards).where(
             t.rate_cards.c.id == rate_card_id, t.rate_cards.c.organization_id == organization_id)
         row = self._s.execute(statement.with_for_update() if for_update else statement).first()
-        return self._load(row, self._versions([row.id])[row.id]) if row else None
+        return self._load(row, self._versions_of([row.id])[row.id]) if row else None
 
     def add(self, card: RateCard, **extra: Any) -> None:
         super().add(card)
@@ -249,7 +249,7 @@ class RateCardRepository(_Repository):
             statement = statement.where(t.rate_cards.c.state == RateCardState.ACTIVE.value)
         order = [(t.rate_cards.c.display_name, False), (t.rate_cards.c.id, False)]
         rows, total = _page(self._s, statement, order, after, limit)
-        versions = self._versions([row.id for row in rows])
+        versions = self._versions_of([row.id for row in rows])
         return [self._load(row, versions[row.id]) for row in rows], total
 
 

@@ -395,6 +395,7 @@ class QuotesService:
             if card is None:
                 problems.append(FieldViolation(f"{at}.rate_card_item.rate_card_id",
                                                "no such rate card", reasons.REFERENCE_NOT_FOUND))
+                description = description or "(unpriced)"
             else:
                 try:
                     priced = card.price(version=ref.version, item_id=ref.rate_card_item_id,
@@ -404,6 +405,7 @@ class QuotesService:
                     description = description or priced.description
                 except InvalidArgument as error:
                     problems.extend(error.violations)
+                    description = description or "(unpriced)"
         elif price is None:
             problems.append(FieldViolation(f"{at}.unit_price",
                                            "a line needs a unit price or a rate-card item",

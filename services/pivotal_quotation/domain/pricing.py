@@ -145,20 +145,23 @@ def price_quote(currency_code: str, lines: Sequence[PricedLineInput],
         problems.add("line_items", f"a quote has at most {MAX_LINES} lines", reasons.OUT_OF_RANGE)
     if places is None:
         problems.raise_if_any()
+    sound = []  # lines whose own inputs are valid: their discount can be checked
     for index, line in enumerate(lines):
+        before = len(problems.violations)
         _check_line(f"line_items[{index}]", line, currency_code, places, problems)
+        sound.append(len(problems.violations) == before)
     _check_discount("discount", discount, currency_code, places, problems)
-    problems.raise_if_any()
-
-    nets = [_rounded(line.quantity * line.unit_price.amount, places) for line in lines]
-    line_discounts = [_discount_of(line.discount, net, places) for line, net in zip(lines, nets)]
-    after_line = [net - off for net, off in zip(nets, line_discounts)]
-    for index, (line, net) in enumerate(zip(lines, nets)):
-        if isinstance(line.discount, AmountOff) and line.discount.amount.amount > net:
+    nets = [_rounded(line.quantity * line.unit_price.amount, places) if ok else Decimal(0)
+            for line, ok in zip(lines, sound)]
+    for index, (line, net, ok) in enumerate(zip(lines, nets, sound)):
+        if ok and isinstance(line.discount, AmountOff) and line.discount.amount.amount > net:
             problems.add(f"line_items[{index}].discount.amount",
                          f"the discount {line.discount.amount.amount} is above the line's net "
                          f"{net}", reasons.DISCOUNT_EXCEEDS_AMOUNT)
     problems.raise_if_any()
+
+    line_discounts = [_discount_of(line.discount, net, places) for line, net in zip(lines, nets)]
+    after_line = [net - off for net, off in zip(nets, line_discounts)]
     base = sum(after_line, Decimal(0))
     quote_discount = _discount_of(discount, base, places)
     if quote_discount > base:

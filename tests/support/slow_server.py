@@ -21,7 +21,7 @@ WORKLOAD = "identity"
 def main() -> None:
     settings = load_settings()
     configure_logging("INFO")
-    rule = find_rule(WORKLOAD, public=True)
+    rule = find_rule(WORKLOAD, public=True, empty_request_valid=True)
     delay = float(os.environ.get("SLOW_SECONDS", "2"))
     registration = None
 

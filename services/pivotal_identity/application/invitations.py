@@ -81,17 +81,21 @@ class InvitationsService:
         now = deps.clock()
         with deps.uow() as uow:
             checked(uow, caller)
-            existing = uow.requests.find(key)
+            role = find_role(uow, caller.organization_id, data.role_id.strip())
+
+            def checks() -> None:
+                if role is None:
+                    raise NotFound("role", data.role_id)
+                check_can_grant(caller, role)
+                if uow.users.email_taken(email):
+                    raise errors.email_taken()
+                if uow.invitations.pending_for(caller.organization_id, email, now):
+                    raise AlreadyExists("a pending invitation for this email exists; resend "
+                                        "it")
+
+            existing = uow.requests.find_after(key, checks)
             if existing:
                 return uow.invitations.get(caller.organization_id, existing)
-            role = find_role(uow, caller.organization_id, data.role_id.strip())
-            if role is None:
-                raise NotFound("role", data.role_id)
-            check_can_grant(caller, role)
-            if uow.users.email_taken(email):
-                raise errors.email_taken()
-            if uow.invitations.pending_for(caller.organization_id, email, now):
-                raise AlreadyExists("a pending invitation for this email exists; resend it")
         check_user_limit(deps, caller.organization_id, with_invitations=True)
         now = deps.clock()
         with deps.uow() as uow:

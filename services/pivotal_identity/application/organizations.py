@@ -95,12 +95,14 @@ class OrganizationsService:
         raise_violations(v, rule)
         key = RequestKey("register", command.request_id,
                          fingerprint(org_values, profile, command.plan_code))
-        with deps.uow() as uow:
-            existing = uow.requests.find(key)
-            if existing:
-                return self._registered(uow, existing)
+        def checks(uow) -> None:
             if uow.users.email_taken(profile["email"]):
                 raise errors.email_taken()
+
+        with deps.uow() as uow:
+            existing = uow.requests.find_after(key, lambda: checks(uow))
+            if existing:
+                return self._registered(uow, existing)
         password_hash = deps.hasher.hash(command.password)
         now = deps.clock()
         with deps.uow() as uow:

@@ -119,11 +119,7 @@ class UsersService:
             or ["member"]
         key = RequestKey(f"user:{caller.organization_id}", request_id,
                          fingerprint(values, role_ids, bool(password)))
-        with deps.uow() as uow:
-            checked(uow, caller)
-            existing = uow.requests.find(key)
-            if existing:
-                return user_in(uow, caller, existing)
+        def checks(uow) -> None:
             for index, role_id in enumerate(role_ids):
                 role = find_role(uow, caller.organization_id, role_id)
                 if role is None:
@@ -134,6 +130,12 @@ class UsersService:
             v.raise_if_any()
             if uow.users.email_taken(values["email"]):
                 raise errors.email_taken()
+
+        with deps.uow() as uow:
+            checked(uow, caller)
+            existing = uow.requests.find_after(key, lambda: checks(uow))
+            if existing:
+                return user_in(uow, caller, existing)
         check_user_limit(deps, caller.organization_id, with_invitations=False)
         password_hash = deps.hasher.hash(password) if password else None
         now = deps.clock()

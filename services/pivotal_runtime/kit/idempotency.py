@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pivotal_runtime.errors import Aborted, AlreadyExists
+from pivotal_runtime.errors import Aborted, AlreadyExists, DomainError
 from pivotal_runtime.kit.repository import insert_ignore
 from pivotal_runtime.kit.tables import idempotent_requests as table
 
@@ -84,6 +85,19 @@ class IdempotentRequests:
             raise AlreadyExists("this request_id was used for a different request",
                                 reason=REQUEST_ID_REUSED)
         return row.resource_id or None
+
+    def find_after(self, key: RequestKey, checks: Callable[[], None]) -> str | None:
+        """`find`, after the create's conflict checks: `checks()` runs first, and when it
+        raises, an earlier request with this id still wins. A retry that raced the first
+        call sees what that call created (the email it took, the name it used) and must
+        answer with the first call's resource, not with the conflict."""
+        try:
+            checks()
+        except DomainError:
+            if earlier := self.find(key):
+                return earlier
+            raise
+        return self.find(key)
 
     def complete(self, key: RequestKey, resource_id: str) -> None:
         if key.request_id:

@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from pivotal_runtime.db import Database
 
 log = logging.getLogger("pivotal.jobs")
+# One lock per (service, job) in this process: on SQLite the process is the only replica,
+# and two runners in it (tests, several hosts of `pivotal up`) still run a job once.
+_process_locks: dict[str, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+
+
+def _process_lock(service: str, job: str) -> threading.Lock:
+    with _process_locks_guard:
+        return _process_locks.setdefault(f"{service}:{job}", threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,6 @@ class JobRunner:
         self.jobs = list(jobs)
         self._clock = clock
         self._tick = tick
-        self._local = {job.name: threading.Lock() for job in self.jobs}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -74,27 +82,28 @@ class JobRunner:
 
     @contextmanager
     def _locked(self, job: Job) -> Iterator[bool]:
-        local = self._local[job.name]
-        if not local.acquire(blocking=False):
-            yield False
+        if not self._database.is_postgres:
+            local = _process_lock(self._database.service, job.name)
+            owned = local.acquire(blocking=False)
+            try:
+                yield owned
+            finally:
+                if owned:
+                    local.release()
             return
-        try:
-            if not self._database.is_postgres:
-                yield True
-                return
-            key = lock_key(self._database.service, job.name)
-            with self._database.engine.connect() as connection:
-                owned = connection.execute(sa.select(sa.func.pg_try_advisory_lock(key))
-                                           ).scalar_one()
-                connection.commit()
-                try:
-                    yield bool(owned)
-                finally:
-                    if owned:
-                        connection.execute(sa.select(sa.func.pg_advisory_unlock(key)))
-                        connection.commit()
-        finally:
-            local.release()
+        # A session-level advisory lock on a connection of its own: another replica (or
+        # another runner of this process) gets False at once.
+        key = lock_key(self._database.service, job.name)
+        with self._database.engine.connect() as connection:
+            owned = bool(connection.execute(sa.select(sa.func.pg_try_advisory_lock(key))
+                                            ).scalar_one())
+            connection.commit()
+            try:
+                yield owned
+            finally:
+                if owned:
+                    connection.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                    connection.commit()
 
     def _due(self, job: Job, now: datetime) -> bool:
         with self._database.engine.connect() as connection:

@@ -61,8 +61,8 @@ def insert_for(executor: Session | sa.Connection):
 def insert_ignore(session: Session, table: sa.Table, values: dict, keys: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
     statement = insert_for(session)(table).values(**values).on_conflict_do_nothing(
-        index_elements=keys)
-    return session.execute(statement).rowcount == 1
+        index_elements=keys).returning(*(table.c[key] for key in keys))
+    return session.execute(statement).first() is not None
 
 
 def after_position(order: Sequence[tuple[sa.ColumnElement, bool]], position: Position | None

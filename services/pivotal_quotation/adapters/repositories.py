@@ -158,14 +158,15 @@ class QuoteSettingsRepository:
                   **self.columns(settings)}
         table = t.quote_settings
         if seen_version is None:
-            inserted = self._s.execute(insert_for(self._s)(table).values(
+            statement = insert_for(self._s)(table).values(
                 organization_id=settings.organization_id, **values).on_conflict_do_nothing(
-                index_elements=["organization_id"])).rowcount
+                index_elements=["organization_id"])
         else:
-            inserted = self._s.execute(sa.update(table).where(
+            statement = sa.update(table).where(
                 table.c.organization_id == settings.organization_id,
-                table.c.version == seen_version).values(**values)).rowcount
-        if inserted != 1:
+                table.c.version == seen_version).values(**values)
+        # RETURNING, not rowcount: an INSERT ... ON CONFLICT's rowcount is not reliable here.
+        if self._s.execute(statement.returning(table.c.organization_id)).first() is None:
             raise Aborted("the quote settings were changed concurrently; read them again")
 
     def get(self, organization_id: str) -> QuoteSettings | None:

@@ -15,6 +15,7 @@ from pivotal_quotation.domain.customers import (
     CustomerFields,
     check_customer,
 )
+from pivotal_quotation.domain.fields import with_fields
 
 
 class CustomersService:
@@ -61,8 +62,7 @@ class CustomersService:
         with self._deps.uow() as uow:
             customer = found(uow.customers.get(caller.organization_id, customer_id),
                              "customer", customer_id, etag)
-            merged = CustomerFields(**{**customer.fields.__dict__,
-                                       **{n: getattr(fields, n) for n in names}}).normalized()
+            merged = with_fields(customer.fields, fields, names).normalized()
             check_customer(merged)
             changed = customer.change(merged, names, now)
             if changed:

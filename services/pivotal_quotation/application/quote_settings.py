@@ -7,6 +7,7 @@ from pivotal_runtime.kit.masks import UpdateMask
 from pivotal_runtime.kit.resources import check_etag
 
 from pivotal_quotation.application.common import Deps
+from pivotal_quotation.domain.fields import with_fields
 from pivotal_quotation.domain.quote_settings import (
     UPDATABLE,
     QuoteSettings,
@@ -34,8 +35,7 @@ class QuoteSettingsService:
             stored = uow.settings.get(caller.organization_id)
             settings = stored or QuoteSettings(caller.organization_id)
             check_etag(etag, settings.etag, "quoteSettings")
-            merged = SettingsFields(**{**settings.fields.__dict__,
-                                       **{n: getattr(fields, n) for n in names}})
+            merged = with_fields(settings.fields, fields, names)
             check_settings(merged)
             seen = stored.version if stored else None
             if settings.change(merged, names, self._deps.clock()):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pivotal_runtime.errors import AlreadyExists
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.masks import UpdateMask
@@ -9,6 +11,7 @@ from pivotal_runtime.kit.paging import page_request
 
 from pivotal_quotation.application.common import Deps, found, request_key
 from pivotal_quotation.domain import reasons
+from pivotal_quotation.domain.fields import with_fields
 from pivotal_quotation.domain.tax_rates import UPDATABLE, TaxRate, TaxRateFields, check_tax_rate
 
 
@@ -17,7 +20,7 @@ class TaxRatesService:
         self._deps = deps
 
     def create(self, caller: Caller, fields: TaxRateFields, request_id: str = "") -> TaxRate:
-        fields = TaxRateFields(**{**fields.__dict__, "display_name": fields.display_name.strip()})
+        fields = replace(fields, display_name=fields.display_name.strip())
         check_tax_rate(fields)
         now = self._deps.clock()
         key = request_key("tax_rate", caller, request_id, fields)
@@ -55,10 +58,8 @@ class TaxRatesService:
         with self._deps.uow() as uow:
             rate = found(uow.tax_rates.get(caller.organization_id, tax_rate_id), "tax_rate",
                          tax_rate_id, etag)
-            merged = TaxRateFields(**{**rate.fields.__dict__,
-                                      **{n: getattr(fields, n) for n in names}})
-            merged = TaxRateFields(**{**merged.__dict__,
-                                      "display_name": merged.display_name.strip()})
+            merged = with_fields(rate.fields, fields, names)
+            merged = replace(merged, display_name=merged.display_name.strip())
             check_tax_rate(merged)
             if merged.display_name != rate.fields.display_name:
                 self._unique_name(uow, caller.organization_id, merged.display_name)
@@ -87,7 +88,6 @@ class TaxRatesService:
     def _clear_default(uow, organization_id: str, now) -> None:
         previous = uow.tax_rates.default(organization_id)
         if previous is not None:
-            previous.change(TaxRateFields(**{**previous.fields.__dict__,
-                                             "organization_default": False}),
+            previous.change(replace(previous.fields, organization_default=False),
                             ["organization_default"], now)
             uow.tax_rates.update(previous)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 
@@ -12,6 +12,7 @@ from pivotal_runtime.kit.resources import Versioned
 
 from pivotal_quotation.domain import reasons
 from pivotal_quotation.domain.checks import Checks
+from pivotal_quotation.domain.fields import ChangesFields
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _REGION = re.compile(r"^[A-Z]{2}$")
@@ -60,9 +61,9 @@ class CustomerFields:
     notes: str = ""
 
     def normalized(self) -> CustomerFields:
-        return CustomerFields(**{**self.__dict__, "display_name": self.display_name.strip(),
-                                 "email": self.email.strip().lower(),
-                                 "currency_code": self.currency_code.strip().upper()})
+        return replace(self, display_name=self.display_name.strip(),
+                       email=self.email.strip().lower(),
+                       currency_code=self.currency_code.strip().upper())
 
 
 def check_customer(fields: CustomerFields, at: str = "customer") -> None:
@@ -93,7 +94,7 @@ def check_customer(fields: CustomerFields, at: str = "customer") -> None:
 
 
 @dataclass
-class Customer(Versioned):
+class Customer(ChangesFields, Versioned):
     id: str
     organization_id: str
     fields: CustomerFields
@@ -109,15 +110,6 @@ class Customer(Versioned):
     @property
     def active(self) -> bool:
         return self.state is CustomerState.ACTIVE
-
-    def change(self, fields: CustomerFields, names: list[str], now: datetime) -> list[str]:
-        """Applies the named fields; returns those whose value changed."""
-        values = {name: getattr(fields, name) for name in names}
-        changed = [name for name, value in values.items() if getattr(self.fields, name) != value]
-        if changed:
-            self.fields = CustomerFields(**{**self.fields.__dict__, **values})
-            self.touch(now)
-        return changed
 
     def archive(self, now: datetime) -> None:
         if not self.active:

@@ -11,6 +11,7 @@ from pivotal_runtime.kit.resources import Versioned
 
 from pivotal_quotation.domain import reasons
 from pivotal_quotation.domain.checks import Checks
+from pivotal_quotation.domain.fields import ChangesFields
 from pivotal_quotation.domain.pricing import decimal_places
 
 UPDATABLE = ("approval_thresholds", "default_validity_days", "default_currency_code",
@@ -50,7 +51,7 @@ def check_settings(fields: SettingsFields, at: str = "quote_settings") -> None:
 
 
 @dataclass
-class QuoteSettings(Versioned):
+class QuoteSettings(ChangesFields, Versioned):
     organization_id: str
     fields: SettingsFields = field(default_factory=SettingsFields)
     update_time: datetime | None = None
@@ -62,11 +63,3 @@ class QuoteSettings(Versioned):
     def threshold_for(self, currency_code: str) -> Money | None:
         return next((t for t in self.fields.approval_thresholds
                      if t.currency_code == currency_code), None)
-
-    def change(self, fields: SettingsFields, names: list[str], now: datetime) -> list[str]:
-        values = {name: getattr(fields, name) for name in names}
-        changed = [name for name, value in values.items() if getattr(self.fields, name) != value]
-        if changed:
-            self.fields = SettingsFields(**{**self.fields.__dict__, **values})
-            self.touch(now)
-        return changed

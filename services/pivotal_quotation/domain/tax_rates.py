@@ -9,6 +9,7 @@ from decimal import Decimal
 from pivotal_runtime.kit.resources import Versioned
 
 from pivotal_quotation.domain.checks import Checks
+from pivotal_quotation.domain.fields import ChangesFields
 from pivotal_quotation.domain.pricing import AppliedTax
 
 UPDATABLE = ("display_name", "rate_percent", "organization_default", "description")
@@ -31,7 +32,7 @@ def check_tax_rate(fields: TaxRateFields, at: str = "tax_rate") -> None:
 
 
 @dataclass
-class TaxRate(Versioned):
+class TaxRate(ChangesFields, Versioned):
     id: str
     organization_id: str
     fields: TaxRateFields
@@ -41,11 +42,3 @@ class TaxRate(Versioned):
     @property
     def applied(self) -> AppliedTax:
         return AppliedTax(self.fields.rate_percent, self.id, self.fields.display_name)
-
-    def change(self, fields: TaxRateFields, names: list[str], now: datetime) -> list[str]:
-        values = {name: getattr(fields, name) for name in names}
-        changed = [name for name, value in values.items() if getattr(self.fields, name) != value]
-        if changed:
-            self.fields = TaxRateFields(**{**self.fields.__dict__, **values})
-            self.touch(now)
-        return changed

@@ -6,12 +6,14 @@ organization answered 404 on every quotation route."""
 from __future__ import annotations
 
 import email
+import io
 import email.policy
 import re
 import time
 import uuid
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from tests.gateway.test_up import register_and_login, up  # noqa: F401  (the fixture)
@@ -19,6 +21,11 @@ from tests.gateway.test_up import register_and_login, up  # noqa: F401  (the fix
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 TOKEN_IN_LINK = re.compile(r"#token=([A-Za-z0-9_\-]+)")
 PASSWORD = "correct horse battery staple"
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return " ".join(page.extract_text() for page in reader.pages).replace("\xa0", " ")
 
 
 def ok(reply, status: int = 200) -> dict:
@@ -110,7 +117,15 @@ def test_the_quote_flow_as_plain_http_through_the_gateway(up):  # noqa: F811
 
     pdf = up.request("GET", f"/v1/quotes/{quote_id}/pdf", token=author)
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
-    assert pdf.body.startswith(b"%PDF-")
+    text = pdf_text(pdf.body)
+    assert quote["quoteNumber"] in text and "Müller & Söhne AG" in text
+    assert "€6,931.38" in text  # the grand total as printed
+    # The seller's name came from identity's OrganizationCreated, over the bus.
+    deadline = time.monotonic() + 30
+    while "Acme Consulting" not in text and time.monotonic() < deadline:
+        time.sleep(0.2)
+        text = pdf_text(up.request("GET", f"/v1/quotes/{quote_id}/pdf", token=author).body)
+    assert "Acme Consulting" in text
     listed = ok(up.request("GET", "/v1/quotes?states=QUOTE_STATE_ACCEPTED", token=author))
     assert [q["quoteId"] for q in listed["quotes"]] == [quote_id]
 

@@ -79,6 +79,7 @@ def test_the_whole_flow_from_customer_to_accepted_quote(server, seller):
     assert created.line_items[0].rate_card_item.version == 1
     assert created.line_items[0].rate_card_item.item_name == "Senior consultant"
     assert created.customer_display_name == "ACME GmbH"
+    assert created.etag == 'W/"1"'
 
     quote_id = created.quote_id
     submitted = server.quotes.SubmitQuote(q.SubmitQuoteRequest(quote_id=quote_id,

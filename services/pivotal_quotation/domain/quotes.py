@@ -385,7 +385,8 @@ class Quote:
         self.state = to_state
         self.transitions.append(transition)
         self.pending.append(transition)
-        self._touch(now)
+        if from_state is not None:  # a new revision starts at version 1
+            self._touch(now)
 
     def _touch(self, now: datetime) -> None:
         self.update_time = now

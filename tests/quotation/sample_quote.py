@@ -15,11 +15,10 @@ VAT19 = AppliedTax(Decimal(19), "tax-19", "MwSt. 19 %")
 VAT7 = AppliedTax(Decimal(7), "tax-7", "MwSt. 7 %")
 
 SELLER = Party("Nordlicht Consulting GmbH",
-               ("Speicherstadt 12", "20457 Hamburg", "Germany"), tax_id="DE 312 456 789",
-               email="angebote@nordlicht.example")
-CUSTOMER = Party("Müller & Söhne Maschinenbau AG", ("Industriestraße 4", "70565 Stuttgart",
-                                                   "Germany"),
-                 tax_id="DE 811 222 333", contact="Dr. Anna Müller")
+               ("Speicherstadt 12", "20457 Hamburg"), tax_id="DE 312 456 789",
+               email="angebote@nordlicht.example", country_code="DE")
+CUSTOMER = Party("Müller & Söhne Maschinenbau AG", ("Industriestraße 4", "70565 Stuttgart"),
+                 tax_id="DE 811 222 333", contact="Dr. Anna Müller", country_code="DE")
 
 
 PRICES = {"EUR": ("1450.00", "118.50", "89.90", "19.70"),

@@ -6,8 +6,8 @@ organization answered 404 on every quotation route."""
 from __future__ import annotations
 
 import email
-import io
 import email.policy
+import io
 import re
 import time
 import uuid

@@ -51,7 +51,13 @@ def test_the_pdf_holds_number_customer_lines_and_grand_total_as_printed(
     assert printed(fmt.money(document.grand_total)) == grand_total
     assert f"Total {grand_total}" in text
     assert printed(fmt.date(document.valid_until)) in text
+    assert fmt.country("DE") in text  # the country named in the organization's locale
     assert "DRAFT" in text  # not approved yet
+
+
+def test_countries_are_named_in_the_organizations_locale():
+    assert "Deutschland" in text_of(render_quote_pdf(sample_document("de-DE")))
+    assert "Germany" in text_of(render_quote_pdf(sample_document("en-GB")))
 
 
 def test_an_approved_quote_has_no_watermark():

@@ -19,8 +19,8 @@ from pivotal.quotation.v1 import rate_card_service_pb2 as rc
 from tests.quotation.builders import (
     DAY,
     card_line,
-    day,
     customer_request,
+    day,
     money,
     priced_line,
     quote_request,
@@ -104,9 +104,9 @@ def test_the_whole_flow_from_customer_to_accepted_quote(server, seller):
     assert accepted.transitions[2].actor_id == approver.subject
 
     # QuoteAccepted carries what project, time and billing need.
-    event = [e for e in server.outbox_events("pivotal.quotation.v1.QuoteAccepted",
+    event = next(e for e in server.outbox_events("pivotal.quotation.v1.QuoteAccepted",
                                              author.organization_id)
-             if e.quote_id == quote_id][0]
+             if e.quote_id == quote_id)
     assert event.quote_number == created.quote_number and event.recorded_by == author.subject
     days = event.line_items[0]
     assert days.hours_per_unit.value == "8" and days.role_name == "Senior consultant"
@@ -148,7 +148,7 @@ def test_the_whole_flow_from_customer_to_accepted_quote(server, seller):
 
 def test_a_sent_quotes_lines_cannot_change_and_every_illegal_transition_names_the_state(
         server, seller):
-    author, approver, customer, card, _ = seller
+    author, approver, customer, _card, _ = seller
     created = server.quotes.CreateQuote(quote_request(customer.customer_id, [
         priced_line("Work", "1", DAY, "100.00")]), metadata=author.metadata, timeout=10).quote
     qid = created.quote_id

@@ -41,6 +41,10 @@ class LocaleFormat:
         return _plain(format_percent(value / 100, locale=self.locale,
                                      decimal_quantization=False))
 
+    def country(self, region_code: str) -> str:
+        """The country's name in this locale (`DE` → `Deutschland` in de-DE)."""
+        return self.locale.territories.get(region_code.upper(), region_code)
+
     def date(self, value: date) -> str:
         return _plain(format_date(value, "long", locale=self.locale))
 

@@ -99,7 +99,7 @@ def render_quote_pdf(document: QuoteDocument) -> bytes:
     story = [
         _letterhead(document, fmt, styles),
         Spacer(1, 12 * mm),
-        _addresses(document, styles),
+        _addresses(document, fmt, styles),
         Spacer(1, 10 * mm),
         Paragraph(escape(document.title), styles.title),
         Spacer(1, 4 * mm),
@@ -163,8 +163,10 @@ class _Styles:
                                           alignment=TA_RIGHT)
 
 
-def _party_lines(party: Party) -> list[str]:
+def _party_lines(party: Party, fmt: LocaleFormat) -> list[str]:
     lines = [*party.address_lines]
+    if party.country_code:
+        lines.append(fmt.country(party.country_code))
     if party.contact:
         lines.insert(0, f"Attn. {party.contact}")
     if party.tax_id:
@@ -177,7 +179,7 @@ def _party_lines(party: Party) -> list[str]:
 def _letterhead(document: QuoteDocument, fmt: LocaleFormat, styles: _Styles) -> Table:
     seller = document.seller
     left = [Paragraph(escape(seller.name), styles.seller)]
-    left += [Paragraph(escape(line), styles.small) for line in _party_lines(seller)]
+    left += [Paragraph(escape(line), styles.small) for line in _party_lines(seller, fmt)]
     meta = [
         ("Quote number", document.quote_number),
         ("Revision", str(document.revision)),
@@ -194,11 +196,11 @@ def _letterhead(document: QuoteDocument, fmt: LocaleFormat, styles: _Styles) -> 
     return table
 
 
-def _addresses(document: QuoteDocument, styles: _Styles) -> Table:
+def _addresses(document: QuoteDocument, fmt: LocaleFormat, styles: _Styles) -> Table:
     customer = document.customer
     block = [Paragraph("QUOTE FOR", styles.label),
              Paragraph(f"<b>{escape(customer.name)}</b>", styles.body)]
-    block += [Paragraph(escape(line), styles.body) for line in _party_lines(customer)]
+    block += [Paragraph(escape(line), styles.body) for line in _party_lines(customer, fmt)]
     table = Table([[block]], colWidths=[95 * mm])
     table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     table.hAlign = "LEFT"
@@ -326,7 +328,10 @@ class _DocumentCanvas(Canvas):
         self.line(left, 20 * mm, right, 20 * mm)
         self.setFont(regular, 7.5)
         self.setFillColor(MUTED)
-        self.drawString(left, 15.5 * mm, " · ".join([seller.name, *seller.address_lines]))
+        country = LocaleFormat(self._document.locale).country(seller.country_code) \
+            if seller.country_code else ""
+        self.drawString(left, 15.5 * mm, " · ".join(
+            part for part in (seller.name, *seller.address_lines, country) if part))
         self.drawString(left, 12 * mm, " · ".join(part for part in contact if part))
         self.drawRightString(right, 15.5 * mm, self._document.quote_number)
         self.drawRightString(right, 12 * mm,

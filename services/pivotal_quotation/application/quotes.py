@@ -275,12 +275,13 @@ class QuotesService:
         if customer is not None:
             f = customer.fields
             buyer = Party(f.legal_name or quote.content.customer_display_name,
-                          f.billing_address.printed_lines(), f.tax_id, f.contact_name, f.email)
+                          f.billing_address.printed_lines(), f.tax_id, f.contact_name, f.email,
+                          f.billing_address.region_code)
         seller_party = Party("")
         locale, zone = "en", "UTC"
         if seller is not None:
             seller_party = Party(seller.printed_name, seller.address.printed_lines(),
-                                 seller.tax_id)
+                                 seller.tax_id, country_code=seller.address.region_code)
             locale, zone = seller.locale or "en", seller.time_zone or "UTC"
         issued = (quote.send_time or quote.update_time).astimezone(_zone(zone)).date()
         document = document_of(quote, seller=seller_party, customer=buyer, issue_date=issued,

@@ -39,10 +39,11 @@ class Address:
                     or self.postal_code or self.region_code)
 
     def printed_lines(self) -> tuple[str, ...]:
-        """The address as printed: street lines, `postal code locality`, area, country code."""
+        """The address as printed, without the country: street lines, `postal code locality`,
+        area (the document prints the country's name in its own locale)."""
         town = " ".join(part for part in (self.postal_code, self.locality) if part)
-        return tuple(line for line in (*self.address_lines, town, self.administrative_area,
-                                       self.region_code) if line)
+        return tuple(line for line in (*self.address_lines, town, self.administrative_area)
+                     if line)
 
 
 @dataclass(frozen=True)

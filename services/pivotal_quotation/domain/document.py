@@ -26,6 +26,7 @@ class Party:
     tax_id: str = ""
     contact: str = ""
     email: str = ""
+    country_code: str = ""  # ISO 3166-1 alpha-2, printed as the country's name
 
 
 @dataclass(frozen=True)

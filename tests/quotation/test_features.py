@@ -240,3 +240,74 @@ def test_preview_prices_without_saving(server, org):
     assert preview.quote_id == "" and preview.totals.net_total.units == 1
     assert server.quotes.ListQuotes(q.ListQuotesRequest(), metadata=author.metadata,
                                     timeout=10).total_size == 0
+
+
+def test_customers_search_page_update_and_archive(server, org):
+    from pivotal.quotation.v1 import customer_pb2
+    from pivotal.quotation.v1 import customer_service_pb2 as c
+
+    author, _, acme = org
+    for name in ("Beta Bau", "Gamma Glas"):
+        server.customers.CreateCustomer(customer_request(name), metadata=author.metadata,
+                                        timeout=10)
+    first = server.customers.ListCustomers(c.ListCustomersRequest(page_size=2),
+                                           metadata=author.metadata, timeout=10)
+    assert [x.display_name for x in first.customers] == ["ACME GmbH", "Beta Bau"]
+    rest = server.customers.ListCustomers(c.ListCustomersRequest(
+        page_size=2, page_token=first.next_page_token), metadata=author.metadata, timeout=10)
+    assert [x.display_name for x in rest.customers] == ["Gamma Glas"]
+    found = server.customers.ListCustomers(c.ListCustomersRequest(query="glas"),
+                                           metadata=author.metadata, timeout=10)
+    assert [x.display_name for x in found.customers] == ["Gamma Glas"]
+    changed = server.customers.UpdateCustomer(c.UpdateCustomerRequest(
+        customer=customer_pb2.Customer(customer_id=acme.customer_id, etag=acme.etag,
+                                       email="Buyer@ACME.example", display_name="ignored"),
+        update_mask=field_mask_pb2.FieldMask(paths=["email"])), metadata=author.metadata,
+        timeout=10).customer
+    assert (changed.email, changed.display_name) == ("buyer@acme.example", "ACME GmbH")
+    updated = server.outbox_events("pivotal.quotation.v1.CustomerUpdated",
+                                   author.organization_id)
+    assert [list(e.changed_fields.paths) for e in updated] == [["email"]]
+    quote = create(server, author, acme)
+    archived = server.customers.ArchiveCustomer(c.ArchiveCustomerRequest(
+        customer_id=acme.customer_id, etag=changed.etag), metadata=author.metadata,
+        timeout=10).customer
+    assert archived.state == customer_pb2.CUSTOMER_STATE_ARCHIVED
+    for call in (lambda: create(server, author, acme),
+                 lambda: run(server, author, "SubmitQuote", quote_id=quote.quote_id)):
+        with pytest.raises(grpc.RpcError) as caught:
+            call()
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert details(caught.value)["ErrorInfo"].reason == "CUSTOMER_ARCHIVED"
+    listed = server.customers.ListCustomers(c.ListCustomersRequest(), metadata=author.metadata,
+                                            timeout=10)
+    assert acme.customer_id not in [x.customer_id for x in listed.customers]
+
+
+def test_one_default_tax_rate_and_pinned_taxes_survive_changes(server, org):
+    from pivotal.quotation.v1 import tax_rate_service_pb2 as t
+
+    from tests.quotation.builders import tax_rate_request
+
+    author, _, customer = org
+    standard = server.tax_rates.CreateTaxRate(tax_rate_request("VAT 20%", "20", True),
+                                              metadata=author.metadata, timeout=10).tax_rate
+    quote = create(server, author, customer)
+    assert quote.line_items[0].applied_tax_rate_id == standard.tax_rate_id
+    assert quote.totals.tax_total.units == 200
+    reduced = server.tax_rates.CreateTaxRate(tax_rate_request("VAT 7%", "7", True),
+                                             metadata=author.metadata, timeout=10).tax_rate
+    rates = server.tax_rates.ListTaxRates(t.ListTaxRatesRequest(), metadata=author.metadata,
+                                          timeout=10).tax_rates
+    assert [(r.display_name, r.organization_default) for r in rates] == [
+        ("VAT 20%", False), ("VAT 7%", True)]
+    with pytest.raises(grpc.RpcError) as caught:
+        server.tax_rates.CreateTaxRate(tax_rate_request("VAT 7%", "7"),
+                                       metadata=author.metadata, timeout=10)
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    server.tax_rates.DeleteTaxRate(t.DeleteTaxRateRequest(tax_rate_id=standard.tax_rate_id),
+                                   metadata=author.metadata, timeout=10)
+    kept = run(server, author, "GetQuote", quote_id=quote.quote_id)
+    assert kept.totals.tax_total.units == 200 and kept.line_items[0].applied_tax_name == \
+        "VAT 20%"
+    assert reduced.rate_percent.value == "7"

@@ -4,13 +4,15 @@ the same unit of work (a concurrent change is ABORTED, never overwritten)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from pivotal_runtime.errors import Aborted
+from pivotal_runtime.errors import Aborted, AlreadyExists
 from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import (
     VersionedRepository,
@@ -19,6 +21,7 @@ from pivotal_runtime.kit.repository import (
     order_by,
     row_values,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pivotal_quotation.adapters import codecs as c
@@ -28,6 +31,7 @@ from pivotal_quotation.domain.listing import Order, QuoteFilter, net_total_e4
 from pivotal_quotation.domain.quote_settings import QuoteSettings, SettingsFields
 from pivotal_quotation.domain.quotes import Quote, QuoteContent, QuoteState, price_content
 from pivotal_quotation.domain.rate_cards import RateCard, RateCardState, RateCardVersion
+from pivotal_quotation.domain.reasons import DUPLICATE_NAME
 from pivotal_quotation.domain.sellers import SellerProfile, newer
 from pivotal_quotation.domain.tax_rates import TaxRate, TaxRateFields
 
@@ -97,6 +101,18 @@ class CustomerRepository(_Repository):
         return [self._load(row) for row in rows], total
 
 
+@contextmanager
+def _unique_name(session: Session, display_name: str) -> Iterator[None]:
+    """A concurrent create or rename that took the name first is ALREADY_EXISTS, not a
+    database error (the unique index decides)."""
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError:
+        raise AlreadyExists(f"a tax rate named {display_name!r} exists",
+                            reason=DUPLICATE_NAME) from None
+
+
 class TaxRateRepository(_Repository):
     table = t.tax_rates
     resource_type = "tax rate"
@@ -128,6 +144,14 @@ class TaxRateRepository(_Repository):
     def named(self, organization_id: str, display_name: str) -> TaxRate | None:
         found = self._where(organization_id, t.tax_rates.c.display_name == display_name)
         return found[0] if found else None
+
+    def add(self, rate: TaxRate, **extra: Any) -> None:
+        with _unique_name(self._s, rate.fields.display_name):
+            super().add(rate, **extra)
+
+    def update(self, rate: TaxRate, *, check_version: bool = True, **extra: Any) -> None:
+        with _unique_name(self._s, rate.fields.display_name):
+            super().update(rate, check_version=check_version, **extra)
 
     def delete(self, rate: TaxRate) -> None:
         self._s.execute(sa.delete(t.tax_rates).where(t.tax_rates.c.id == rate.id))

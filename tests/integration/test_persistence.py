@@ -188,7 +188,8 @@ def test_migrated_tables_match_the_runtime_table_definitions(database: Database)
     add_runtime_tables(metadata)
     with database.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    relevant = [d for d in differences if d[0] != "remove_table"]
+    # The service's own tables (and their indexes) are not the runtime's to compare.
+    relevant = [d for d in differences if d[0] not in ("remove_table", "remove_index")]
     assert relevant == []
 
 

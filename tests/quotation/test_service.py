@@ -306,3 +306,20 @@ def test_create_with_a_request_id_is_idempotent(server, seller):
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert details(caught.value)["ErrorInfo"].reason == "REQUEST_ID_REUSED"
 
+
+
+def test_approving_needs_the_approve_permission(server, seller):
+    author, _, customer, _, _ = seller
+    member = server.user("member", author.organization_id)
+    created = server.quotes.CreateQuote(quote_request(customer.customer_id, [
+        priced_line("Work", "1", 1, "100.00")]), metadata=author.metadata, timeout=10).quote
+    server.quotes.SubmitQuote(q.SubmitQuoteRequest(quote_id=created.quote_id),
+                              metadata=author.metadata, timeout=10)
+    with pytest.raises(grpc.RpcError) as caught:
+        server.quotes.ApproveQuote(q.ApproveQuoteRequest(quote_id=created.quote_id),
+                                   metadata=member.metadata, timeout=10)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert details(caught.value)["ErrorInfo"].reason == "PERMISSION_MISSING"
+    assert server.quotes.GetQuote(q.GetQuoteRequest(quote_id=created.quote_id),
+                                  metadata=member.metadata, timeout=10).quote.state == \
+        quote_pb2.QUOTE_STATE_PENDING_APPROVAL  # members may read quotes

@@ -24,13 +24,13 @@ def _identity():
     from pivotal_runtime.auth import TokenVerifier
     from pivotal_runtime.channels import ChannelFactory
     from pivotal_runtime.db import open_database
-    from pivotal_runtime.server import ServiceDeps
+    from pivotal_runtime.kit.domain import ServiceDeps
     from pivotal_runtime.settings import load_settings
 
     settings = load_settings()
     deps = ServiceDeps(settings=settings, name="identity",
                        database=open_database(settings, "identity"),
-                       extras={"channels": ChannelFactory(settings)})
+                       channels=ChannelFactory(settings))
     identity = build_identity(deps)
     verifier = TokenVerifier(identity.keyring, issuer=settings.jwt_issuer,
                              audience=settings.jwt_audience, leeway=settings.jwt_leeway_seconds)

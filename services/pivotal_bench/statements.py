@@ -58,11 +58,11 @@ def get_me_statements(database_url: str | None) -> list[str]:
     import grpc
     from pivotal.identity.v1 import user_service_pb2, user_service_pb2_grpc
     from pivotal_identity import service as identity_service
-    from pivotal_runtime.bootstrap import build_verifier
+    from pivotal_runtime.bootstrap import build_verifier, host_of
     from pivotal_runtime.channels import ChannelFactory
     from pivotal_runtime.db import open_database
+    from pivotal_runtime.kit.domain import ServiceDeps
     from pivotal_runtime.migrations import upgrade
-    from pivotal_runtime.server import ServiceDeps, ServiceHost
     from pivotal_runtime.settings import Settings
 
     state = Path(tempfile.mkdtemp(prefix="pivotal-statements-"))
@@ -70,8 +70,9 @@ def get_me_statements(database_url: str | None) -> list[str]:
     upgrade(settings, "identity")
     database = open_database(settings, "identity")
     deps = ServiceDeps(settings=settings, name="identity", database=database,
-                       extras={"channels": ChannelFactory(settings)})
-    host = ServiceHost(deps, build_verifier(settings, identity_service.key_source(deps)), port=0)
+                       channels=ChannelFactory(settings))
+    domain = identity_service.build(deps)
+    host = host_of(deps, domain, build_verifier(settings, domain.key_source), port=0)
     host.start()
     try:
         token = register_and_login(f"127.0.0.1:{host.port}")

@@ -1,17 +1,18 @@
-"""Builds identity's application from the service deps, once per host (cached in
-`deps.extras`), so that `register` and `key_source` share one key ring. Nothing connects
-here: the database is first used by the first call."""
+"""Builds identity's application from the service deps, once per host: its servicers and
+its key source share one key ring. Nothing connects here: the database is first used by
+the first call."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pivotal_runtime.auth import TokenVerifier
+from pivotal_runtime.kit.domain import ServiceDeps
+from pivotal_runtime.kit.entitlements import EntitlementClient
+from pivotal_runtime.kit.service_tokens import IssuedToken, ServiceTokens
 from pivotal_runtime.settings import Mode, load_settings
 
-from pivotal_identity.adapters.billing import GrpcEntitlementChecker
 from pivotal_identity.adapters.catalog import contract_catalog
 from pivotal_identity.adapters.crypto import SecretBox, key_encryption_key
 from pivotal_identity.adapters.hashing import Argon2Hasher
@@ -34,15 +35,6 @@ from pivotal_identity.domain.lockout import LockoutPolicy
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims
 from pivotal_identity.settings import IdentitySettings
-
-SETTINGS_KEY = "identity_settings"
-APP_KEY = "identity_app"
-_lock = threading.Lock()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass
 class IdentityApp:
@@ -77,9 +69,30 @@ def _mail_backend(runtime, settings: IdentitySettings):
                           starttls=settings.smtp_starttls)
 
 
-def build_identity(service_deps, settings: IdentitySettings | None = None, *,
-                   clock=utc_now, entitlements=None) -> IdentityApp:
+class SelfSignedTokens:
+    """Identity's own service token (for calling billing): it cannot ask itself with client
+    credentials, so it signs the token with its key ring."""
+
+    def __init__(self, keyring: KeyRing, tokens: TokenSettings, clock,
+                 permissions: frozenset[str]) -> None:
+        self._keyring = keyring
+        self._tokens = tokens
+        self._clock = clock
+        self._permissions = permissions
+
+    def issue(self, organization_id: str) -> IssuedToken:
+        now = self._clock()
+        claims = access_claims(self._tokens, subject="platform-identity",
+                               organization_id=organization_id, now=now,
+                               perms=self._permissions,
+                               client_id="identity")
+        return IssuedToken(self._keyring.sign(claims), now + self._tokens.access_ttl)
+
+
+def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None = None, *,
+                   clock=None, entitlements=None) -> IdentityApp:
     runtime = service_deps.settings
+    clock = clock or service_deps.clock
     settings = settings or load_settings(IdentitySettings)
     database = service_deps.database
     tokens = TokenSettings(
@@ -92,7 +105,8 @@ def build_identity(service_deps, settings: IdentitySettings | None = None, *,
         runtime.state_dir, runtime.mode is Mode.EMBEDDED))
     mailer = BackgroundMailer(_mail_backend(runtime, settings))
     deps = Deps(
-        uow=lambda: IdentityUnitOfWork(database), clock=clock,
+        uow=lambda read_only=False: IdentityUnitOfWork(database, read_only=read_only),
+        clock=clock,
         hasher=Argon2Hasher(time_cost=settings.argon2_time_cost,
                             memory_cost_kib=settings.argon2_memory_cost_kib,
                             parallelism=settings.argon2_parallelism),
@@ -106,18 +120,15 @@ def build_identity(service_deps, settings: IdentitySettings | None = None, *,
                       cache_seconds=settings.key_cache_seconds)
     deps.keyring = keyring
 
-    def service_token(organization_id: str) -> str:
-        """Identity's own token for calling billing: it signs it itself."""
-        claims = access_claims(tokens, subject="platform-identity",
-                               organization_id=organization_id, now=clock(),
-                               perms=deps.catalog.platform_accounts["identity"],
-                               client_id="identity")
-        return keyring.sign(claims)
-
-    channels = service_deps.extras.get("channels")
-    deps.entitlements = entitlements or GrpcEntitlementChecker(
-        lambda: channels.channel("billing"), service_token,
-        settings.entitlement_timeout_seconds)
+    channels = service_deps.channels
+    service_tokens = ServiceTokens(SelfSignedTokens(keyring, tokens, clock,
+                                                    deps.catalog.platform_accounts["identity"]),
+                                   clock,
+                                   timedelta(seconds=runtime.service_token_refresh_margin_seconds))
+    deps.entitlements = entitlements or EntitlementClient(
+        lambda: channels.channel("billing"), service_tokens,
+        runtime.entitlement_timeout_seconds,
+        allow_when_unimplemented=runtime.entitlements_allow_when_unimplemented)
     verifier = TokenVerifier(keyring, issuer=runtime.jwt_issuer, audience=runtime.jwt_audience,
                              leeway=runtime.jwt_leeway_seconds)
     guard = PasswordGuard(deps)
@@ -130,14 +141,3 @@ def build_identity(service_deps, settings: IdentitySettings | None = None, *,
         credentials=CredentialsService(deps, auth), mfa=MfaService(deps, auth),
         roles=RolesService(deps), keys=KeysService(deps, keyring, verifier),
         service_accounts=ServiceAccountsService(deps, issuer))
-
-
-def identity_of(service_deps) -> IdentityApp:
-    """The host's identity application; tests may preset `identity_settings` (and even the
-    whole `identity_app`) in `deps.extras`."""
-    with _lock:
-        app = service_deps.extras.get(APP_KEY)
-        if app is None:
-            app = build_identity(service_deps, service_deps.extras.get(SETTINGS_KEY))
-            service_deps.extras[APP_KEY] = app
-        return app

@@ -1,15 +1,19 @@
-"""Identity plugs into the runtime here: its servicers, and its own key source."""
+"""Identity's entry point: `build(deps) -> Domain` (its servicers and its own key source)."""
 
 from __future__ import annotations
 
-from pivotal_identity.bootstrap import identity_of
+from pivotal_runtime.kit.domain import Domain, ServiceDeps
+
+from pivotal_identity.bootstrap import IdentityApp, build_identity
 from pivotal_identity.servicers import add_all
+from pivotal_identity.settings import IdentitySettings
 
 
-def register(server, deps) -> set[str]:
-    return add_all(server, identity_of(deps))
-
-
-def key_source(deps):
+def domain_of(app: IdentityApp) -> Domain:
     """Identity verifies its own tokens from its key store (no JWKS call to itself)."""
-    return identity_of(deps).keyring
+    return Domain(registrations=[lambda server: add_all(server, app)],
+                  unit_of_work=app.deps.uow, key_source=app.keyring, application=app)
+
+
+def build(deps: ServiceDeps, settings: IdentitySettings | None = None, **overrides) -> Domain:
+    return domain_of(build_identity(deps, settings, **overrides))

@@ -64,8 +64,6 @@ class IdentitySettings(BaseSettings):
     smtp_starttls: bool = True
     # Base URL of the front end, for the links in mails (the token goes in the fragment).
     public_base_url: str = "http://localhost:8080"
-    # Billing's CheckEntitlement deadline (max_users check).
-    entitlement_timeout_seconds: float = Field(2.0, gt=0, le=30)
     # Soft-deleted organizations are purged after this many days.
     organization_retention_days: int = Field(30, ge=1)
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from pivotal_runtime.auth import JwksKeySource, KeySource, TokenVerifier
 from pivotal_runtime.channels import ChannelFactory
-from pivotal_runtime.server import DOMAIN_PACKAGES, ServiceDeps, ServiceHost
+from pivotal_runtime.kit.domain import Domain, ServiceDeps, load_domain
+from pivotal_runtime.kit.jobs import JobRunner
+from pivotal_runtime.server import ServiceHost
 from pivotal_runtime.settings import Settings
 from pivotal_runtime.workers import runs_bus
 
@@ -35,21 +37,6 @@ def build_key_source(settings: Settings, channels: ChannelFactory) -> KeySource:
     )
 
 
-def domain_key_source(deps: ServiceDeps) -> KeySource | None:
-    """The domain's own key source, when its package offers one (`key_source(deps)`):
-    identity verifies its tokens from its local key store instead of calling itself."""
-    import importlib
-
-    try:
-        module = importlib.import_module(DOMAIN_PACKAGES[deps.name])
-    except ModuleNotFoundError as error:
-        if error.name != DOMAIN_PACKAGES[deps.name]:
-            raise
-        return None
-    provider = getattr(module, "key_source", None)
-    return provider(deps) if provider else None
-
-
 def build_verifier(settings: Settings, keys: KeySource) -> TokenVerifier:
     return TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                          leeway=settings.jwt_leeway_seconds)
@@ -59,17 +46,26 @@ def build_host(settings: Settings, service: str, *, keys: KeySource | None = Non
                channels: ChannelFactory | None = None, port: int | None = None,
                broker: InProcessBroker | None = None) -> ServiceHost:
     """One service host; `broker` is the in-process bus to share when there is no AMQP URL."""
-    from pivotal_runtime.bus.service_bus import build_service_bus, domain_subscriptions
     from pivotal_runtime.db import open_database
 
     channels = channels or ChannelFactory(settings)
     database = open_database(settings, service)
-    deps = ServiceDeps(settings=settings, name=service, database=database,
-                       extras={"channels": channels})
-    keys = keys or domain_key_source(deps) or build_key_source(settings, channels)
-    bus = build_service_bus(settings, service, database, domain_subscriptions(deps),
-                            broker=broker) if runs_bus(settings) else None
-    return ServiceHost(deps, build_verifier(settings, keys), port=port, bus=bus)
+    deps = ServiceDeps(settings=settings, name=service, database=database, channels=channels)
+    domain = load_domain(deps)
+    keys = keys or domain.key_source or build_key_source(settings, channels)
+    return host_of(deps, domain, build_verifier(settings, keys), port=port, broker=broker)
+
+
+def host_of(deps: ServiceDeps, domain: Domain, verifier: TokenVerifier, *,
+            port: int | None = None, broker: InProcessBroker | None = None) -> ServiceHost:
+    """The host serving `domain`: its servicers, its event bus, its job runner."""
+    from pivotal_runtime.bus.service_bus import build_service_bus
+
+    bus = build_service_bus(deps.settings, deps.name, deps.database, domain.subscriptions,
+                            broker=broker, unit_of_work=domain.unit_of_work) \
+        if runs_bus(deps.settings) else None
+    jobs = JobRunner(deps.database, domain.jobs, clock=deps.clock) if domain.jobs else None
+    return ServiceHost(deps, verifier, domain=domain, port=port, bus=bus, jobs=jobs)
 
 
 def build_hosts(settings: Settings, services: Iterable[str]) -> list[ServiceHost]:

@@ -10,23 +10,19 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
-from sqlalchemy.engine import Dialect, ExceptionContext, make_url
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
-from sqlalchemy.types import TypeDecorator
 
 from pivotal_runtime.errors import Unavailable
 from pivotal_runtime.settings import Settings
-
-if TYPE_CHECKING:
-    from pivotal_runtime.uow import UnitOfWork
+from pivotal_runtime.uow import UnitOfWork
 
 CONNECT_TIMEOUT_SECONDS = 5
 PING_TIMEOUT_SECONDS = 2.0
@@ -75,8 +71,6 @@ class Database:
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A transaction; `read_only=True` takes no write lock (and may not write)."""
-        from pivotal_runtime.uow import UnitOfWork
-
         return UnitOfWork(self, read_only=read_only)
 
     def ping(self) -> bool:
@@ -209,23 +203,3 @@ def unavailable_error(error: BaseException) -> Unavailable | None:
         return Unavailable("no database connection was free in time; retry the call",
                            retry_delay_seconds=0.5)
     return None
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware, on both dialects."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: pass a timezone-aware value")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

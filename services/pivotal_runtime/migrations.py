@@ -151,3 +151,37 @@ def drop_runtime_tables() -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_published_at_id", table_name="outbox")
     op.drop_table("outbox")
+
+
+def create_kit_tables() -> None:
+    """Revision 0002 of every service (identity: 0003): the kit's tables. Frozen like
+    `create_runtime_tables`."""
+    op.create_table(
+        "idempotent_requests",
+        sa.Column("scope", sa.String(150), nullable=False),
+        sa.Column("request_id", sa.String(36), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("resource_id", sa.String(100), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "request_id", name="pk_idempotent_requests"),
+    )
+    op.create_table(
+        "number_counters",
+        sa.Column("organization_id", sa.String(100), nullable=False),
+        sa.Column("series", sa.String(20), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("organization_id", "series", "year", name="pk_number_counters"),
+    )
+    op.create_table(
+        "job_runs",
+        sa.Column("job", sa.String(100), nullable=False),
+        sa.Column("last_run_time", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("job", name="pk_job_runs"),
+    )
+
+
+def drop_kit_tables() -> None:
+    op.drop_table("job_runs")
+    op.drop_table("number_counters")
+    op.drop_table("idempotent_requests")

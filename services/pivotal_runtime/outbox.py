@@ -1,11 +1,9 @@
-"""The runtime tables every service has: the transactional `outbox` and the consumers' `inbox`.
+"""The transactional `outbox` and the consumers' `inbox` (the kit's tables: `kit/tables.py`).
 
 Tables carry no schema: a service's schema comes from the connection's `search_path`.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -14,7 +12,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -22,9 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from pivotal_runtime.db import UtcDateTime
-
-runtime_metadata = MetaData()
+from pivotal_runtime.types import UtcDateTime, runtime_metadata
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY (the rowid).
 OutboxId = BigInteger().with_variant(Integer(), "sqlite")
@@ -60,13 +55,3 @@ inbox = Table(
     Column("processed_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox"),
 )
-
-
-class RuntimeTables(NamedTuple):
-    outbox: Table
-    inbox: Table
-
-
-def add_runtime_tables(metadata: MetaData) -> RuntimeTables:
-    """Copies `outbox` and `inbox` into a service's MetaData (for autogenerate and tests)."""
-    return RuntimeTables(outbox.to_metadata(metadata), inbox.to_metadata(metadata))

@@ -3,12 +3,10 @@ interceptors and a graceful drain."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
 from concurrent import futures
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import grpc
@@ -20,19 +18,19 @@ from opentelemetry.instrumentation.grpc import server_interceptor as otel_server
 from pivotal_runtime import contract
 from pivotal_runtime.auth import TokenVerifier
 from pivotal_runtime.errors import Unimplemented
+from pivotal_runtime.kit.domain import Domain, ServiceDeps
+from pivotal_runtime.kit.jobs import JobRunner
 from pivotal_runtime.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
     ErrorInterceptor,
     RequestIdInterceptor,
 )
-from pivotal_runtime.settings import Settings
+from pivotal_runtime.validation import ValidationInterceptor
 
 log = logging.getLogger("pivotal.server")
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-DOMAIN_PACKAGES = {name: f"pivotal_{name}.service" for name in
-                   ("identity", "quotation", "project", "time", "billing")}
 
 
 class Pingable(Protocol):
@@ -57,16 +55,6 @@ BUS_HEALTH_SERVICE = "pivotal.bus"
 LIVENESS_SERVICE = "pivotal.liveness"
 
 
-@dataclass
-class ServiceDeps:
-    """Everything a domain's `register` may need, built once by the bootstrap."""
-
-    settings: Settings
-    name: str
-    database: Pingable
-    extras: dict[str, object] = field(default_factory=dict)
-
-
 def _unimplemented_handler(service) -> grpc.GenericRpcHandler:
     handlers = {}
     for method in service.methods:
@@ -85,17 +73,6 @@ def _unimplemented_handler(service) -> grpc.GenericRpcHandler:
             response_serializer=response_class.SerializeToString,
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
-
-
-def register_domain(server: grpc.Server, deps: ServiceDeps) -> set[str]:
-    """Lets the domain package add its servicers; returns the gRPC services it registered."""
-    try:
-        module = importlib.import_module(DOMAIN_PACKAGES[deps.name])
-    except ModuleNotFoundError as error:
-        if error.name != DOMAIN_PACKAGES[deps.name]:
-            raise
-        return set()
-    return set(module.register(server, deps) or ())
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:
@@ -120,19 +97,23 @@ class ServiceHost:
         verifier: TokenVerifier,
         *,
         port: int | None = None,
+        domain: Domain | None = None,
         extra_registrations: list = (),
         bus: Bus | None = None,
-        with_domain: bool = True,
+        jobs: JobRunner | None = None,
     ) -> None:
-        # with_domain=False serves only `extra_registrations` (tests standing in for a domain).
+        # `extra_registrations`: servicers of tests standing in for a domain.
         settings = deps.settings
         self.deps = deps
         self.name = deps.name
         self.bus = bus
+        self.jobs = jobs
+        self.domain = domain or Domain()
         self._grace = settings.grace_period_seconds
         self._probe_interval = settings.health_probe_interval_seconds
         self._draining = threading.Event()
         self._stopped = threading.Event()
+        self._implemented: set[str] = set()
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers,
                                        thread_name_prefix=f"{self.name}-rpc"),
@@ -142,12 +123,14 @@ class ServiceHost:
                 AccessLogInterceptor(),
                 ErrorInterceptor(self.name),
                 AuthInterceptor(verifier, contract.method_rules()),
+                ValidationInterceptor(self._implemented),
             ],
             options=server_options(settings),
         )
-        registered = register_domain(self.server, deps) if with_domain else set()
-        for add in extra_registrations:
+        registered: set[str] = set()
+        for add in [*self.domain.registrations, *extra_registrations]:
             registered |= set(add(self.server) or ())
+        self._implemented |= registered
         self.service_names = [s.full_name for s in contract.services_of(self.name)]
         for service in contract.services_of(self.name):
             if service.full_name not in registered:
@@ -172,6 +155,8 @@ class ServiceHost:
         self.server.start()
         if self.bus is not None:
             self.bus.start()
+        if self.jobs is not None:
+            self.jobs.start()
         self._refresh_health()
         threading.Thread(target=self._watch_database, name=f"{self.name}-health",
                          daemon=True).start()
@@ -202,6 +187,8 @@ class ServiceHost:
         log.info("%s draining (grace %.1fs)", self.name, self._grace)
         done = self.server.stop(self._grace)
         self._stopped.set()
+        if self.jobs is not None:
+            self.jobs.stop()
         if self.bus is None:
             return done
         bus, finished = self.bus, threading.Event()

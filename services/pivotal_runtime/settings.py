@@ -9,7 +9,7 @@ import re
 from enum import Enum
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES: tuple[str, ...] = ("identity", "quotation", "project", "time", "billing")
@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     bus_retry_max_delay_seconds: float = Field(60.0, gt=0, le=3_600)
     bus_reconnect_max_delay_seconds: float = Field(30.0, gt=0, le=600)
     bus_publish_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    # Internal calls as this workload (pivotal_runtime.kit.service_tokens): its client secret
+    # for identity's IssueServiceToken (the client id is the workload's name).
+    workload_client_secret: SecretStr | None = None
+    # Seconds before a cached service token's expiry at which a new one is fetched.
+    service_token_refresh_margin_seconds: float = Field(60.0, ge=0, le=3_600)
+    # While billing does not implement CheckEntitlement, an UNIMPLEMENTED answer counts as
+    # "no limit" (logged). Set to false once billing answers: UNIMPLEMENTED then refuses.
+    entitlements_allow_when_unimplemented: bool = True
+    # Timeout of an entitlement check.
+    entitlement_timeout_seconds: float = Field(2.0, gt=0, le=30)
 
     @field_validator("log_level")
     @classmethod

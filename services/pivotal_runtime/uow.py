@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from google.protobuf.message import Message
 from pivotal.options.v1 import options_pb2
@@ -25,9 +25,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pivotal_runtime.context import current_request_id
-from pivotal_runtime.db import Database
+from pivotal_runtime.kit.idempotency import IdempotentRequests
+from pivotal_runtime.kit.numbering import NumberSeries
 from pivotal_runtime.outbox import inbox, outbox
 from pivotal_runtime.telemetry import current_traceparent
+
+if TYPE_CHECKING:
+    from pivotal_runtime.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +51,21 @@ def aggregate_type_of(message: Message) -> str:
 class UnitOfWork:
     def __init__(self, database: Database, *, read_only: bool = False):
         self._database = database
-        self._read_only = read_only  # no write lock taken; db.py reads session.info
+        self.read_only = read_only  # no write lock taken; db.py reads session.info
         self._session: Session | None = None
         self._events: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
-        self._session = self._database.sessionmaker(info={"read_only": self._read_only})
+        self._session = self._database.sessionmaker(info={"read_only": self.read_only})
+        self.bind(self._session)
         return self
+
+    def bind(self, session: Session) -> None:
+        """Binds the repositories to the new session. A domain's unit of work extends it
+        (calling `super().bind(session)`) with its own repositories."""
+        self.requests = IdempotentRequests(session)
+        self.numbers = NumberSeries(session)
 
     def __exit__(
         self,

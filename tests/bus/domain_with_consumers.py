@@ -1,15 +1,11 @@
-"""A stand-in for `pivotal_<domain>.service`: what a domain exposes to consume events."""
+"""A stand-in for `pivotal_<domain>.service`: a domain that consumes events."""
 
 from __future__ import annotations
 
-from pivotal_runtime.bus import Subscription
+from pivotal_runtime.kit.domain import Domain
 
 from tests.bus.support import effect_subscription
 
 
-def register(server, deps) -> set[str]:
-    return set()
-
-
-def consumers(deps) -> list[Subscription]:
-    return [effect_subscription()]
+def build(deps) -> Domain:
+    return Domain(subscriptions=[effect_subscription()])

@@ -8,12 +8,13 @@ from contextlib import contextmanager
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from pivotal_runtime import server as server_module
+from pivotal_runtime.kit import domain as domain_module
 from pivotal_runtime.auth import StaticKeySource, TokenVerifier
-from pivotal_runtime.bus.service_bus import ServiceBus, build_service_bus, domain_subscriptions
+from pivotal_runtime.bus.service_bus import ServiceBus, build_service_bus
 from pivotal_runtime.bus.topology import Topology
 from pivotal_runtime.db import Database
-from pivotal_runtime.server import BUS_HEALTH_SERVICE, ServiceDeps, ServiceHost
+from pivotal_runtime.kit.domain import ServiceDeps, load_domain
+from pivotal_runtime.server import BUS_HEALTH_SERVICE, ServiceHost
 from pivotal_runtime.settings import Mode, Settings
 
 from tests.bus.support import effect_counts, wait_until, write_events
@@ -44,14 +45,14 @@ def test_a_domain_subscribes_through_its_service_module(
     monkeypatch: pytest.MonkeyPatch, make_database: Callable[[str], Database],
     topology: Topology, amqp_url: str, postgres_url: str,
 ) -> None:
-    monkeypatch.setitem(server_module.DOMAIN_PACKAGES, "billing",
+    monkeypatch.setitem(domain_module.DOMAIN_PACKAGES, "billing",
                         "tests.bus.domain_with_consumers")
     producer, billing = make_database("identity"), make_database("billing")
     settings = Settings(mode=Mode.SERVICES, database_url=postgres_url, amqp_url=amqp_url,
                         health_probe_interval_seconds=0.1, grace_period_seconds=1,
                         outbox_poll_interval_seconds=0.05)
     deps = ServiceDeps(settings=settings, name="billing", database=billing)
-    subscriptions = domain_subscriptions(deps)
+    subscriptions = load_domain(deps).subscriptions
     consuming = build_service_bus(settings, "billing", billing, subscriptions,
                                   topology=topology)
     producing = build_service_bus(settings, "identity", producer, [], topology=topology)

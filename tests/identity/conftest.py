@@ -34,15 +34,15 @@ from pivotal.identity.v1 import (
     user_service_pb2_grpc,
 )
 from pivotal_identity import service as identity_service
-from pivotal_identity.bootstrap import APP_KEY, SETTINGS_KEY, build_identity
 from pivotal_identity.settings import IdentitySettings
-from pivotal_runtime.bootstrap import build_verifier
+from pivotal_runtime.bootstrap import build_verifier, host_of
 from pivotal_runtime.channels import ChannelFactory
 from pivotal_runtime.contract import method_rules
 from pivotal_runtime.db import open_database
 from pivotal_runtime.migrations import upgrade
 from pivotal_runtime.outbox import outbox
-from pivotal_runtime.server import ServiceDeps, ServiceHost
+from pivotal_runtime.kit.domain import ServiceDeps
+from pivotal_runtime.server import ServiceHost
 from pivotal_runtime.settings import Settings
 
 from tests.support.contract_calls import implement
@@ -222,16 +222,15 @@ def identity_server(settings: Settings, identity: IdentitySettings | None = None
     identity = identity or fast_identity_settings()
     upgrade(settings, "identity")
     database = open_database(settings, "identity")
-    deps = ServiceDeps(settings=settings, name="identity", database=database,
-                       extras={"channels": ChannelFactory(settings), SETTINGS_KEY: identity})
     clock = ShiftedClock()
-    deps.extras[APP_KEY] = build_identity(deps, identity, clock=clock)
-    host = ServiceHost(deps, build_verifier(settings, identity_service.key_source(deps)),
-                       port=0)
+    deps = ServiceDeps(settings=settings, name="identity", database=database,
+                       channels=ChannelFactory(settings), clock=clock)
+    domain = identity_service.build(deps, identity)
+    host = host_of(deps, domain, build_verifier(settings, domain.key_source), port=0)
     host.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
     try:
-        yield IdentityServer(host, channel, settings, identity, deps.extras[APP_KEY], clock,
+        yield IdentityServer(host, channel, settings, identity, domain.application, clock,
                              billing)
     finally:
         channel.close()

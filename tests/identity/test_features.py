@@ -26,8 +26,8 @@ from pivotal.identity.v1 import service_account_service_pb2 as sa_pb
 from pivotal.identity.v1 import session_service_pb2 as sess_pb
 from pivotal.identity.v1 import user_service_pb2 as user_pb
 from pivotal_identity.application.keys import KeyRing
-from pivotal_runtime.bootstrap import domain_key_source
-from pivotal_runtime.server import ServiceDeps
+from pivotal_runtime.kit.domain import load_domain
+from pivotal_runtime.kit.domain import ServiceDeps
 
 from tests.identity.conftest import (
     PASSWORD,
@@ -37,6 +37,9 @@ from tests.identity.conftest import (
     unreachable_port,
 )
 from tests.identity.test_acceptance import failure
+
+
+ROLE_REQUEST_ID = "5f0c7a52-3c55-4a1e-9d59-0d7b8f1f2a11"
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +69,10 @@ def create_user(server, token, role_ids=("member",), password=PASSWORD):
 
 def test_the_runtime_bootstrap_uses_identitys_own_key_source(server):
     deps = ServiceDeps(settings=server.settings, name="identity", database=server.database,
-                       extras=dict(server.host.deps.extras))
-    assert isinstance(domain_key_source(deps), KeyRing)
+                       channels=server.host.deps.channels)
+    assert isinstance(load_domain(deps).key_source, KeyRing)
     quotation = ServiceDeps(settings=server.settings, name="quotation", database=None)
-    assert domain_key_source(quotation) is None
+    assert load_domain(quotation).key_source is None
 
 
 def test_invitation_accept_flow_and_token_hygiene(server, org):
@@ -352,14 +355,14 @@ def test_custom_roles_reach_the_token_and_check_permission(server, org):
     assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "PERMISSION_UNKNOWN")
     role = server.roles.CreateRole(role_srv.CreateRoleRequest(role=role_pb2.Role(
         display_name="Approver", permissions=["quotes:approve", "time:*"]),
-        request_id="r-1"), metadata=token).role
+        request_id=ROLE_REQUEST_ID), metadata=token).role
     again = server.roles.CreateRole(role_srv.CreateRoleRequest(role=role_pb2.Role(
         display_name="Approver", permissions=["quotes:approve", "time:*"]),
-        request_id="r-1"), metadata=token).role
+        request_id=ROLE_REQUEST_ID), metadata=token).role
     assert again.role_id == role.role_id
     code, reason, _, _ = failure(server.roles.CreateRole, role_srv.CreateRoleRequest(
         role=role_pb2.Role(display_name="Other", permissions=["users:read"]),
-        request_id="r-1"), metadata=token)
+        request_id=ROLE_REQUEST_ID), metadata=token)
     assert (code, reason) == (grpc.StatusCode.ALREADY_EXISTS, "REQUEST_ID_REUSED")
 
     member = create_user(server, token)

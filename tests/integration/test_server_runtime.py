@@ -31,7 +31,7 @@ def bearer(token):
 
 
 def protected_rule():
-    return find_rule(WORKLOAD, permission=True)
+    return find_rule(WORKLOAD, permission=True, empty_request_valid=True)
 
 
 def roles_without(permission: str) -> list[str]:

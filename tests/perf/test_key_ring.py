@@ -13,10 +13,9 @@ from pivotal.identity.v1 import user_service_pb2_grpc
 from pivotal_identity import service as identity_service
 from pivotal_identity.adapters.signing import JwtKeys
 from pivotal_identity.application.keys import KeyRing
-from pivotal_identity.bootstrap import APP_KEY, SETTINGS_KEY, build_identity
-from pivotal_runtime.bootstrap import build_verifier
+from pivotal_runtime.bootstrap import build_verifier, host_of
 from pivotal_runtime.channels import ChannelFactory
-from pivotal_runtime.server import ServiceDeps, ServiceHost
+from pivotal_runtime.kit.domain import ServiceDeps
 
 from tests.identity.conftest import (
     PASSWORD,
@@ -81,11 +80,9 @@ def test_calls_during_the_first_load_wait_for_the_keys_instead_of_failing(runnin
 def test_many_concurrent_first_calls_on_a_fresh_host_are_all_authenticated(running):
     server, token = running
     deps = ServiceDeps(settings=server.settings, name="identity", database=server.database,
-                       extras={"channels": ChannelFactory(server.settings),
-                               SETTINGS_KEY: fast_identity_settings()})
-    deps.extras[APP_KEY] = build_identity(deps, fast_identity_settings())
-    host = ServiceHost(deps, build_verifier(server.settings, identity_service.key_source(deps)),
-                       port=0)
+                       channels=ChannelFactory(server.settings))
+    domain = identity_service.build(deps, fast_identity_settings())
+    host = host_of(deps, domain, build_verifier(server.settings, domain.key_source), port=0)
     host.start()
     start = threading.Barrier(CALLERS)
     codes: list[grpc.StatusCode] = []

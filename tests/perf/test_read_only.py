@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 from pivotal_runtime.auth import StaticKeySource, TokenVerifier
 from pivotal_runtime.db import open_database
-from pivotal_runtime.server import ServiceDeps, ServiceHost
+from pivotal_runtime.kit.domain import ServiceDeps
+from pivotal_runtime.server import ServiceHost
 from pivotal_runtime.settings import Settings
 from sqlalchemy.exc import DBAPIError
 
@@ -120,7 +121,7 @@ def test_killed_connections_answer_unavailable_or_ok_never_internal(postgres_dat
     deps = ServiceDeps(settings=Settings(grace_period_seconds=2), name="identity",
                        database=FakeDatabase())
     host = ServiceHost(deps, TokenVerifier(StaticKeySource({}), issuer="x", audience="y"),
-                       port=0, extra_registrations=[registration], with_domain=False)
+                       port=0, extra_registrations=[registration])
     host.start()
     codes = []
     try:

@@ -23,9 +23,26 @@ def call(channel: grpc.Channel, full_method: str, metadata=(), request=None, tim
     return stub.with_call(request or request_class(), metadata=metadata, timeout=timeout)
 
 
-def find_rule(workload: str, *, public=None, permission=None, authenticated=None) -> MethodRule:
+def accepts_empty_request(rule: MethodRule) -> bool:
+    """True when the contract validation lets an empty request of `rule` through (no
+    REQUIRED field): what runtime tests that send empty requests need."""
+    from pivotal_runtime.errors import InvalidArgument
+    from pivotal_runtime.validation import validate_request
+
+    request_class, _ = message_classes(rule)
+    try:
+        validate_request(request_class(), rule.method)
+    except InvalidArgument:
+        return False
+    return True
+
+
+def find_rule(workload: str, *, public=None, permission=None, authenticated=None,
+              empty_request_valid: bool = False) -> MethodRule:
     for rule in method_rules().values():
         if rule.workload != workload:
+            continue
+        if empty_request_valid and not accepts_empty_request(rule):
             continue
         if public is not None and rule.public != public:
             continue

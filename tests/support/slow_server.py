@@ -28,7 +28,7 @@ WORKLOAD = "identity"
 def main() -> None:
     settings = load_settings()
     configure_logging("INFO")
-    rule = find_rule(WORKLOAD, public=True)
+    rule = find_rule(WORKLOAD, public=True, empty_request_valid=True)
     delay = float(os.environ.get("SLOW_SECONDS", "2"))
     registration = None
 
@@ -49,8 +49,7 @@ def main() -> None:
     registration = implement(rule, slow)
     deps = ServiceDeps(settings=settings, name=WORKLOAD, database=FakeDatabase())
     verifier = TokenVerifier(StaticKeySource({}), issuer="x", audience="y")
-    host = ServiceHost(deps, verifier, port=int(sys.argv[1]), extra_registrations=[registration],
-                       with_domain=False)
+    host = ServiceHost(deps, verifier, port=int(sys.argv[1]), extra_registrations=[registration])
     if settings.worker_index is None:
         print(rule.full_method, flush=True)
     run_until_signalled([host])

@@ -15,7 +15,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from pivotal_runtime.errors import Aborted, AlreadyExists
-from sqlalchemy.dialects import postgresql, sqlite
+from pivotal_runtime.kit.paging import Position
+from pivotal_runtime.kit.repository import (
+    VersionedRepository,
+    after_position,
+    from_row,
+    insert_ignore,
+    order_by,
+    row_values,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -43,74 +51,20 @@ from pivotal_identity.domain.model import (
 )
 
 
-def _values(obj: Any, table: sa.Table, skip: Iterable[str] = ()) -> dict[str, Any]:
-    skip = set(skip)
-    values = {}
-    for column in table.c:
-        if column.name in skip or not hasattr(obj, column.name):
-            continue
-        value = getattr(obj, column.name)
-        values[column.name] = value.value if isinstance(value, Enum) else value
-    return values
-
-
-def _build(cls: type, row: Any, enums: dict[str, type[Enum]] | None = None, **extra: Any) -> Any:
-    data = dict(row._mapping)
-    for name, enum in (enums or {}).items():
-        if data.get(name) is not None:
-            data[name] = enum(data[name])
-    names = {f.name for f in dataclasses.fields(cls)}
-    data.update(extra)
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def _insert_ignore(session: DbSession, table: sa.Table, values: dict, keys: list[str]) -> None:
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
-
-
-class _Versioned:
-    table: sa.Table
-    name: str
-
-    def __init__(self, session: DbSession) -> None:
-        self._s = session
-        self._versions: dict[str, int] = {}
-
-    def _seen(self, obj: Any) -> Any:
-        if obj is not None:
-            self._versions[obj.id] = obj.version
-        return obj
-
-    def _insert(self, obj: Any, **extra: Any) -> None:
-        self._s.execute(self.table.insert().values(**_values(obj, self.table), **extra))
-        self._versions[obj.id] = obj.version
-
-    def _update(self, obj: Any, check_version: bool = True, **extra: Any) -> None:
-        statement = (sa.update(self.table).where(self.table.c.id == obj.id)
-                     .values(**_values(obj, self.table, skip=("id",)), **extra))
-        expected = self._versions.get(obj.id)
-        if check_version and expected is not None:
-            statement = statement.where(self.table.c.version == expected)
-        if self._s.execute(statement).rowcount != 1:
-            raise Aborted(f"{self.name} {obj.id} was changed concurrently; read it again")
-        self._versions[obj.id] = obj.version
-
-
-class OrganizationRepository(_Versioned):
+class OrganizationRepository(VersionedRepository):
     table = t.organizations
-    name = "organization"
+    resource_type = "organization"
 
     def get(self, organization_id: str) -> Organization | None:
         row = self._s.execute(sa.select(t.organizations).where(
             t.organizations.c.id == organization_id)).first()
-        return self._seen(row and _build(Organization, row, {"state": OrganizationState}))
+        return self._seen(row and from_row(Organization, row, {"state": OrganizationState}))
 
     def add(self, organization: Organization) -> None:
-        self._insert(organization)
+        super().add(organization)
 
     def update(self, organization: Organization) -> None:
-        self._update(organization)
+        super().update(organization)
 
 
 def _user_select():
@@ -119,9 +73,9 @@ def _user_select():
                                            t.login_attempts.c.email == t.users.c.email)))
 
 
-class UserRepository(_Versioned):
+class UserRepository(VersionedRepository):
     table = t.users
-    name = "user"
+    resource_type = "user"
 
     def _load(self, rows: list) -> list[User]:
         if not rows:
@@ -137,7 +91,7 @@ class UserRepository(_Versioned):
         users = []
         for row in rows:
             locked = row.locked_until if row.locked_until and row.locked_until > now else None
-            users.append(self._seen(_build(
+            users.append(self._seen(from_row(
                 User, row, {"state": UserState, "origin": UserOrigin},
                 role_ids=roles[row.id], lock_expire_time=locked)))
         return users
@@ -168,7 +122,7 @@ class UserRepository(_Versioned):
     def add(self, user: User) -> None:
         try:
             with self._s.begin_nested():
-                self._insert(user)
+                super().add(user)
         except IntegrityError:
             raise errors.email_taken() from None
         self._set_roles(user)
@@ -176,7 +130,7 @@ class UserRepository(_Versioned):
     def update(self, user: User) -> None:
         try:
             with self._s.begin_nested():
-                self._update(user)
+                super().update(user)
         except IntegrityError:
             raise errors.email_taken() from None
         self._set_roles(user)
@@ -220,15 +174,16 @@ class UserRepository(_Versioned):
             statement = statement.where(t.login_attempts.c.locked_until > datetime.now(UTC))
         return statement
 
-    def list(self, organization_id: str, *, offset: int, limit: int, state: UserState | None,
-             role_id: str = "", query: str = "", locked_only: bool = False
-             ) -> tuple[list[User], int]:
+    def list(self, organization_id: str, *, after: Position | None, limit: int,
+             state: UserState | None, role_id: str = "", query: str = "",
+             locked_only: bool = False) -> tuple[list[User], int]:
         statement = self._filtered(organization_id, state=state, role_id=role_id, query=query,
                                    locked_only=locked_only)
         total = self._s.execute(sa.select(sa.func.count()).select_from(
             statement.subquery())).scalar_one()
-        rows = self._s.execute(statement.order_by(t.users.c.display_name, t.users.c.id)
-                               .offset(offset).limit(limit)).all()
+        order = [(t.users.c.display_name, False), (t.users.c.id, False)]
+        rows = self._s.execute(statement.where(after_position(order, after))
+                               .order_by(*order_by(order)).limit(limit)).all()
         return self._load(rows), total
 
     def count_billable(self, organization_id: str) -> int:
@@ -256,12 +211,12 @@ class UserRepository(_Versioned):
             t.users.c.organization_id == organization_id)).scalars())
 
 
-class RoleRepository(_Versioned):
+class RoleRepository(VersionedRepository):
     table = t.roles
-    name = "role"
+    resource_type = "role"
 
     def _role(self, row: Any) -> Role:
-        return self._seen(_build(Role, row, permissions=list(row.permissions)))
+        return self._seen(from_row(Role, row, permissions=list(row.permissions)))
 
     def get(self, organization_id: str, role_id: str) -> Role | None:
         row = self._s.execute(sa.select(t.roles).where(
@@ -291,14 +246,14 @@ class RoleRepository(_Versioned):
     def add(self, role: Role) -> None:
         try:
             with self._s.begin_nested():
-                self._insert(role, name_key=role.display_name.lower())
+                super().add(role, name_key=role.display_name.lower())
         except IntegrityError:
             raise AlreadyExists("another role of the organization has this name") from None
 
     def update(self, role: Role) -> None:
         try:
             with self._s.begin_nested():
-                self._update(role, name_key=role.display_name.lower())
+                super().update(role, name_key=role.display_name.lower())
         except IntegrityError:
             raise AlreadyExists("another role of the organization has this name") from None
 
@@ -314,11 +269,11 @@ class LoginAttemptRepository:
     def lock(self, email: str) -> LoginAttempts:
         """The email's counter row, locked until the end of the transaction (SELECT ... FOR
         UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers)."""
-        _insert_ignore(self._s, t.login_attempts,
+        insert_ignore(self._s, t.login_attempts,
                        {"email": email, "failed_count": 0}, ["email"])
         row = self._s.execute(sa.select(t.login_attempts).where(
             t.login_attempts.c.email == email).with_for_update()).one()
-        return _build(LoginAttempts, row)
+        return from_row(LoginAttempts, row)
 
     def save(self, attempts: LoginAttempts) -> None:
         self._s.execute(sa.update(t.login_attempts).where(
@@ -329,29 +284,29 @@ class LoginAttemptRepository:
     def get(self, email: str) -> LoginAttempts | None:
         row = self._s.execute(sa.select(t.login_attempts).where(
             t.login_attempts.c.email == email)).first()
-        return _build(LoginAttempts, row) if row else None
+        return from_row(LoginAttempts, row) if row else None
 
 
 _SESSION_ENUMS = {"state": SessionState, "authentication_method": AuthenticationMethod,
                   "revoke_reason": RevokeReason}
 
 
-class SessionRepository(_Versioned):
+class SessionRepository(VersionedRepository):
     table = t.sessions
-    name = "session"
+    resource_type = "session"
 
     def get(self, session_id: str) -> Session | None:
         row = self._s.execute(sa.select(t.sessions).where(t.sessions.c.id == session_id)).first()
-        return self._seen(row and _build(Session, row, _SESSION_ENUMS))
+        return self._seen(row and from_row(Session, row, _SESSION_ENUMS))
 
     def add(self, session: Session) -> None:
-        self._insert(session)
+        super().add(session)
 
     def update(self, session: Session) -> None:
-        self._update(session, check_version=False)
+        super().update(session, check_version=False)
 
     def list(self, organization_id: str, user_id: str | None, state: SessionState, *,
-             offset: int, limit: int) -> list[Session]:
+             after: Position | None, limit: int) -> list[Session]:
         now = datetime.now(UTC)
         statement = sa.select(t.sessions).where(t.sessions.c.organization_id == organization_id)
         if user_id:
@@ -364,16 +319,17 @@ class SessionRepository(_Versioned):
                                         t.sessions.c.expire_time <= now)
         else:
             statement = statement.where(t.sessions.c.state == state.value)
-        rows = self._s.execute(statement.order_by(t.sessions.c.create_time.desc(),
-                                                  t.sessions.c.id).offset(offset).limit(limit))
-        return [self._seen(_build(Session, row, _SESSION_ENUMS)) for row in rows]
+        order = [(t.sessions.c.create_time, True), (t.sessions.c.id, False)]
+        rows = self._s.execute(statement.where(after_position(order, after))
+                               .order_by(*order_by(order)).limit(limit))
+        return [self._seen(from_row(Session, row, _SESSION_ENUMS)) for row in rows]
 
     def active_of_users(self, user_ids: list[str]) -> list[Session]:
         if not user_ids:
             return []
         rows = self._s.execute(sa.select(t.sessions).where(
             t.sessions.c.user_id.in_(user_ids), t.sessions.c.state == "ACTIVE"))
-        return [self._seen(_build(Session, row, _SESSION_ENUMS)) for row in rows]
+        return [self._seen(from_row(Session, row, _SESSION_ENUMS)) for row in rows]
 
 
 class RefreshTokenRepository:
@@ -397,13 +353,13 @@ class RefreshTokenRepository:
             t.refresh_tokens.c.token_hash == token_hash)).first()
 
 
-class InvitationRepository(_Versioned):
+class InvitationRepository(VersionedRepository):
     table = t.invitations
-    name = "invitation"
+    resource_type = "invitation"
 
     def _one(self, *conditions) -> Invitation | None:
         row = self._s.execute(sa.select(t.invitations).where(*conditions)).first()
-        return self._seen(row and _build(Invitation, row, {"state": InvitationState}))
+        return self._seen(row and from_row(Invitation, row, {"state": InvitationState}))
 
     def get(self, organization_id: str, invitation_id: str) -> Invitation | None:
         return self._one(t.invitations.c.id == invitation_id,
@@ -423,13 +379,14 @@ class InvitationRepository(_Versioned):
             t.invitations.c.state == "PENDING", t.invitations.c.expire_time > now)).scalar_one()
 
     def add(self, invitation: Invitation) -> None:
-        self._insert(invitation)
+        super().add(invitation)
 
     def update(self, invitation: Invitation) -> None:
-        self._update(invitation)
+        super().update(invitation)
 
     def list(self, organization_id: str, *, state: InvitationState | None, email: str,
-             offset: int, limit: int, now: datetime) -> tuple[list[Invitation], int]:
+             after: Position | None, limit: int, now: datetime
+             ) -> tuple[list[Invitation], int]:
         statement = sa.select(t.invitations).where(
             t.invitations.c.organization_id == organization_id)
         if state is InvitationState.PENDING:
@@ -444,9 +401,10 @@ class InvitationRepository(_Versioned):
             statement = statement.where(t.invitations.c.email == email)
         total = self._s.execute(sa.select(sa.func.count()).select_from(
             statement.subquery())).scalar_one()
-        rows = self._s.execute(statement.order_by(t.invitations.c.create_time.desc(),
-                                                  t.invitations.c.id).offset(offset).limit(limit))
-        return [self._seen(_build(Invitation, r, {"state": InvitationState})) for r in rows], total
+        order = [(t.invitations.c.create_time, True), (t.invitations.c.id, False)]
+        rows = self._s.execute(statement.where(after_position(order, after))
+                               .order_by(*order_by(order)).limit(limit))
+        return [self._seen(from_row(Invitation, r, {"state": InvitationState})) for r in rows], total
 
 
 class ResetTokenRepository:
@@ -490,11 +448,11 @@ class MfaRepository:
         row = self._s.execute(sa.select(t.mfa).where(t.mfa.c.user_id == user_id)).first()
         if row is None:
             return None
-        return _build(MfaSetup, row, recovery_codes_remaining=self.remaining_codes(user_id))
+        return from_row(MfaSetup, row, recovery_codes_remaining=self.remaining_codes(user_id))
 
     def save(self, setup: MfaSetup) -> None:
-        values = _values(setup, t.mfa)
-        _insert_ignore(self._s, t.mfa, values, ["user_id"])
+        values = row_values(setup, t.mfa)
+        insert_ignore(self._s, t.mfa, values, ["user_id"])
         self._s.execute(sa.update(t.mfa).where(t.mfa.c.user_id == setup.user_id).values(**values))
 
     def claim_step(self, user_id: str, step: int) -> bool:
@@ -521,15 +479,15 @@ class MfaRepository:
             t.recovery_codes.c.used_time.is_(None))).scalar_one()
 
 
-class ServiceAccountRepository(_Versioned):
+class ServiceAccountRepository(VersionedRepository):
     table = t.service_accounts
-    name = "service account"
+    resource_type = "service account"
 
     def _one(self, *conditions) -> ServiceAccount | None:
         row = self._s.execute(sa.select(t.service_accounts).where(*conditions)).first()
         if row is None:
             return None
-        return self._seen(_build(ServiceAccount, row, {"state": ServiceAccountState},
+        return self._seen(from_row(ServiceAccount, row, {"state": ServiceAccountState},
                                  permissions=list(row.permissions)))
 
     def get(self, organization_id: str, account_id: str) -> ServiceAccount | None:
@@ -547,27 +505,27 @@ class ServiceAccountRepository(_Versioned):
             t.service_accounts.c.id != except_id)).first() is not None
 
     def add(self, account: ServiceAccount) -> None:
-        self._insert(account)
+        super().add(account)
 
     def update(self, account: ServiceAccount) -> None:
-        self._update(account)
+        super().update(account)
 
     def record_use(self, account: ServiceAccount, now: datetime) -> None:
         self._s.execute(sa.update(t.service_accounts).where(
             t.service_accounts.c.id == account.id).values(last_use_time=now))
 
-    def list(self, organization_id: str, *, show_deleted: bool, offset: int, limit: int
-             ) -> tuple[list[ServiceAccount], int]:
+    def list(self, organization_id: str, *, show_deleted: bool, after: Position | None,
+             limit: int) -> tuple[list[ServiceAccount], int]:
         statement = sa.select(t.service_accounts).where(
             t.service_accounts.c.organization_id == organization_id)
         if not show_deleted:
             statement = statement.where(t.service_accounts.c.state == "ACTIVE")
         total = self._s.execute(sa.select(sa.func.count()).select_from(
             statement.subquery())).scalar_one()
-        rows = self._s.execute(statement.order_by(t.service_accounts.c.display_name,
-                                                  t.service_accounts.c.id)
-                               .offset(offset).limit(limit))
-        return [self._seen(_build(ServiceAccount, r, {"state": ServiceAccountState},
+        order = [(t.service_accounts.c.display_name, False), (t.service_accounts.c.id, False)]
+        rows = self._s.execute(statement.where(after_position(order, after))
+                               .order_by(*order_by(order)).limit(limit))
+        return [self._seen(from_row(ServiceAccount, r, {"state": ServiceAccountState},
                                   permissions=list(r.permissions))) for r in rows], total
 
 
@@ -578,12 +536,12 @@ class SigningKeyRepository:
     def all(self) -> list[SigningKey]:
         rows = self._s.execute(sa.select(t.signing_keys).order_by(
             t.signing_keys.c.create_time.desc()))
-        return [_build(SigningKey, row, {"state": SigningKeyState},
+        return [from_row(SigningKey, row, {"state": SigningKeyState},
                        sealed_private_key=row.private_key, public_jwk=dict(row.public_jwk))
                 for row in rows]
 
     def add_active(self, key: SigningKey) -> None:
-        values = _values(key, t.signing_keys)
+        values = row_values(key, t.signing_keys)
         values.update(private_key=key.sealed_private_key, active_marker=1)
         try:
             with self._s.begin_nested():
@@ -599,21 +557,3 @@ class SigningKeyRepository:
             expire_time=key.expire_time, update_time=key.update_time, version=key.version))
         if result.rowcount != 1:
             raise Aborted("the signing key was rotated concurrently; retry")
-
-
-class IdempotencyRepository:
-    def __init__(self, session: DbSession) -> None:
-        self._s = session
-
-    def find(self, scope: str, request_id: str) -> tuple[str, str] | None:
-        row = self._s.execute(sa.select(t.idempotency_keys.c.fingerprint,
-                                        t.idempotency_keys.c.resource_id).where(
-            t.idempotency_keys.c.scope == scope,
-            t.idempotency_keys.c.request_id == request_id)).first()
-        return (row.fingerprint, row.resource_id) if row else None
-
-    def add(self, scope: str, request_id: str, fingerprint: str, resource_id: str,
-            now: datetime) -> None:
-        self._s.execute(t.idempotency_keys.insert().values(
-            scope=scope, request_id=request_id, fingerprint=fingerprint,
-            resource_id=resource_id, create_time=now))

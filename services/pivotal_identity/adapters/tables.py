@@ -3,7 +3,7 @@ them. Tables carry no schema: the service's schema comes from the connection's s
 
 from __future__ import annotations
 
-from pivotal_runtime.db import UtcDateTime
+from pivotal_runtime.types import UtcDateTime
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -227,14 +227,4 @@ signing_keys = Table(
     Column("update_time", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
     UniqueConstraint("active_marker", name="uq_signing_keys_active"),
-)
-
-idempotency_keys = Table(
-    "idempotency_keys", metadata,
-    Column("scope", String(100), nullable=False),
-    Column("request_id", String(100), nullable=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("resource_id", Id, nullable=False),
-    Column("create_time", UtcDateTime(), nullable=False),
-    PrimaryKeyConstraint("scope", "request_id", name="pk_idempotency_keys"),
 )

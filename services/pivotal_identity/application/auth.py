@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pivotal_runtime.errors import ViolationCollector
+from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.logs import log_fields
 
 from pivotal_identity.application import events
-from pivotal_identity.application.common import Caller, Deps, current_caller, require_user
+from pivotal_identity.application.common import (
+    Deps,
+    require_user,
+)
 from pivotal_identity.domain import errors, rbac
 from pivotal_identity.domain.mfa import accept_step, normalize_recovery_code
 from pivotal_identity.domain.model import (
@@ -272,10 +276,10 @@ class AuthService:
         access = self._issuer.sign(claims)
         return self._tokens(access, refresh, session, now)
 
-    def logout(self, all_sessions: bool) -> None:
+    def logout(self, caller: Caller, all_sessions: bool) -> None:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now, check_session=False)
+            caller = caller
             require_user(caller)
             if all_sessions:
                 sessions = uow.sessions.active_of_users([caller.subject])

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from pivotal_runtime.errors import ViolationCollector
+from pivotal_runtime.kit.caller import Caller
 
 from pivotal_identity.application import mails
 from pivotal_identity.application.auth import AuthService, revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
-    current_caller,
+    checked,
     guard_not_self,
     guard_owner_target,
     password_rule,
@@ -30,11 +31,11 @@ class CredentialsService:
         self._deps = deps
         self._auth = auth
 
-    def change(self, current_password: str, new_password: str, keep_other_sessions: bool
+    def change(self, caller: Caller, current_password: str, new_password: str, keep_other_sessions: bool
                ) -> None:
         deps = self._deps
         with deps.uow() as uow:
-            caller = current_caller(uow, deps.clock())
+            checked(uow, caller)
         require_user(caller)
         v = ViolationCollector()
         v.require(bool(current_password), "current_password", "is required")
@@ -55,10 +56,10 @@ class CredentialsService:
                 revoke_sessions(uow, others, RevokeReason.PASSWORD_CHANGED, caller.subject, now)
             uow.commit()
 
-    def reset_for(self, user_id: str, notify_user: bool) -> tuple[str, datetime]:
+    def reset_for(self, caller: Caller, user_id: str, notify_user: bool) -> tuple[str, datetime]:
         deps = self._deps
         with deps.uow() as uow:
-            caller = current_caller(uow, deps.clock())
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_not_self(caller, user)
             guard_owner_target(caller, user)

@@ -7,21 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pivotal_runtime.errors import AlreadyExists, NotFound, ViolationCollector
+from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
+from pivotal_runtime.kit.paging import page_request
+from pivotal_runtime.kit.resources import check_etag
 
 from pivotal_identity.application import events, mails
 from pivotal_identity.application.common import (
-    Caller,
     Deps,
-    check_etag,
-    check_request_id,
-    current_caller,
-    fingerprint,
+    checked,
     organization_of,
-    page_of,
     password_rule,
     raise_violations,
-    remember,
-    replayed,
     text,
 )
 from pivotal_identity.application.roles import check_can_grant, find_role
@@ -69,7 +66,7 @@ class InvitationsService:
                                    invitation.message, token)
         uow.after_commit(lambda: self._deps.mail.send(invitation.email, *message))
 
-    def create(self, data: InvitationInput, request_id: str) -> Invitation:
+    def create(self, caller: Caller, data: InvitationInput, request_id: str) -> Invitation:
         deps = self._deps
         v = ViolationCollector()
         email = normalize_email(data.email)
@@ -78,27 +75,33 @@ class InvitationsService:
             v.add("invitation.email", problem)
         v.require(bool(data.role_id.strip()), "invitation.role_id", "is required")
         note = text(v, "invitation.message", data.message, max_length=1000)
-        request_id = check_request_id(v, request_id)
         v.raise_if_any()
-        print_ = fingerprint(email, data.role_id.strip(), note)
+        key = RequestKey(f"invitation:{caller.organization_id}", request_id,
+                         fingerprint(email, data.role_id.strip(), note))
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
-            scope = f"invitation:{caller.organization_id}"
-            existing = replayed(uow, scope, request_id, print_)
+            checked(uow, caller)
+            role = find_role(uow, caller.organization_id, data.role_id.strip())
+
+            def checks() -> None:
+                if role is None:
+                    raise NotFound("role", data.role_id)
+                check_can_grant(caller, role)
+                if uow.users.email_taken(email):
+                    raise errors.email_taken()
+                if uow.invitations.pending_for(caller.organization_id, email, now):
+                    raise AlreadyExists("a pending invitation for this email exists; resend "
+                                        "it")
+
+            existing = uow.requests.find_after(key, checks)
             if existing:
                 return uow.invitations.get(caller.organization_id, existing)
-            role = find_role(uow, caller.organization_id, data.role_id.strip())
-            if role is None:
-                raise NotFound("role", data.role_id)
-            check_can_grant(caller, role)
-            if uow.users.email_taken(email):
-                raise errors.email_taken()
-            if uow.invitations.pending_for(caller.organization_id, email, now):
-                raise AlreadyExists("a pending invitation for this email exists; resend it")
         check_user_limit(deps, caller.organization_id, with_invitations=True)
         now = deps.clock()
         with deps.uow() as uow:
+            existing = uow.requests.reserve(key, now)
+            if existing:
+                return uow.invitations.get(caller.organization_id, existing)
             organization = organization_of(uow, caller)
             inviter = uow.users.get(caller.organization_id, caller.subject)
             invitation = Invitation(
@@ -110,28 +113,29 @@ class InvitationsService:
                        role.display_name, caller.subject, now)
             invitation.version = 1
             uow.invitations.add(invitation)
-            remember(uow, scope, request_id, print_, invitation.id, now)
+            uow.requests.complete(key, invitation.id)
             uow.commit()
         return invitation
 
-    def get(self, invitation_id: str) -> Invitation:
+    def get(self, caller: Caller, invitation_id: str) -> Invitation:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             return _invitation_of(uow, caller, invitation_id)
 
-    def list(self, page_size: int, page_token: str, state: InvitationState | None, email: str):
-        page = page_of(page_size, page_token, state, email)
-        with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+    def list(self, caller: Caller, page_size: int, page_token: str, state: InvitationState | None, email: str):
+        page = page_request(page_size, page_token, state, email)
+        with self._deps.uow(read_only=True) as uow:
+            checked(uow, caller)
             found, total = uow.invitations.list(
                 caller.organization_id, state=state, email=normalize_email(email),
-                offset=page.offset, limit=page.size, now=self._deps.clock())
-        return found, page.next_token(len(found), total), total
+                after=page.after, limit=page.size + 1, now=self._deps.clock())
+        found, token = page.slice(found, key=lambda item: (item.create_time, item.id))
+        return found, token, total
 
-    def resend(self, invitation_id: str, etag: str) -> Invitation:
+    def resend(self, caller: Caller, invitation_id: str, etag: str) -> Invitation:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             invitation = _invitation_of(uow, caller, invitation_id, etag)
             role = find_role(uow, caller.organization_id, invitation.role_id)
             inviter = uow.users.get(caller.organization_id, invitation.inviter_user_id)
@@ -143,10 +147,10 @@ class InvitationsService:
             uow.commit()
             return invitation
 
-    def revoke(self, invitation_id: str, etag: str) -> Invitation:
+    def revoke(self, caller: Caller, invitation_id: str, etag: str) -> Invitation:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             invitation = _invitation_of(uow, caller, invitation_id, etag)
             if invitation.revoke(now):
                 uow.invitations.update(invitation)

@@ -12,10 +12,15 @@ from typing import Protocol
 
 from pivotal_runtime.auth import TokenVerifier
 from pivotal_runtime.errors import Aborted, Unauthenticated
+from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.paging import after_in_memory, page_request
 from pivotal_runtime.logs import log_fields
 from pivotal_runtime.permissions import permissions_of
 
-from pivotal_identity.application.common import Deps, current_caller, page_of
+from pivotal_identity.application.common import (
+    Deps,
+    checked,
+)
 from pivotal_identity.domain import errors
 from pivotal_identity.domain.keys import earliest_rotation, published_keys, retirement_overlap
 from pivotal_identity.domain.model import SessionState, SigningKey, SigningKeyState
@@ -148,23 +153,24 @@ class KeysService:
     def jwks(self) -> list[dict]:
         return [k.public_jwk for k in self._keyring.published()]
 
-    def list_keys(self, page_size: int, page_token: str, show_expired: bool
+    def list_keys(self, caller: Caller, page_size: int, page_token: str, show_expired: bool
                   ) -> tuple[list[SigningKey], str]:
-        page = page_of(page_size, page_token, show_expired)
+        page = page_request(page_size, page_token, show_expired)
         now = self._deps.clock()
-        with self._deps.uow() as uow:
-            current_caller(uow, now)
+        with self._deps.uow(read_only=True) as uow:
+            checked(uow, caller)
             keys = uow.signing_keys.all()
         if not show_expired:
             keys = [k for k in keys if k.verifies_at(now)]
-        chunk = keys[page.offset:page.offset + page.size]
-        return chunk, page.next_token(len(chunk), len(keys))
+        order = {key.id: (index,) for index, key in enumerate(keys)}
+        return page.slice(after_in_memory(keys, page, lambda k: order[k.id]),
+                          key=lambda k: order[k.id])
 
-    def rotate(self, algorithm: str | None) -> tuple[SigningKey, SigningKey]:
+    def rotate(self, caller: Caller, algorithm: str | None) -> tuple[SigningKey, SigningKey]:
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             keys = uow.signing_keys.all()
             active = next((k for k in keys if k.state is SigningKeyState.ACTIVE), None)
             earliest = earliest_rotation(

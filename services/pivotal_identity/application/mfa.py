@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pivotal_runtime.errors import ViolationCollector
+from pivotal_runtime.kit.caller import Caller
 
 from pivotal_identity.application.auth import AuthService, recovery_hash, revoke_sessions
 from pivotal_identity.application.common import (
-    Caller,
     Deps,
-    current_caller,
+    checked,
     guard_not_self,
     guard_owner_target,
     require_user,
@@ -39,15 +39,15 @@ class MfaService:
         self._deps = deps
         self._auth = auth
 
-    def _caller(self) -> Caller:
+    def _checked_user(self, caller: Caller) -> Caller:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
         require_user(caller)
         return caller
 
-    def status(self) -> MfaSetup:
+    def status(self, caller: Caller) -> MfaSetup:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             require_user(caller)
             return _setup(uow, caller.subject, caller.organization_id, self._deps.clock())
 
@@ -56,10 +56,10 @@ class MfaService:
         v.require(bool(password), "password", "is required")
         v.raise_if_any()
 
-    def enroll(self, password: str) -> Enrollment:
+    def enroll(self, caller: Caller, password: str) -> Enrollment:
         deps = self._deps
         self._require_password(password)
-        caller = self._caller()
+        self._checked_user(caller)
         user = self._auth.reauthenticate(caller, password)
         now = deps.clock()
         with deps.uow() as uow:
@@ -76,14 +76,14 @@ class MfaService:
         return Enrollment(secret, deps.totp.uri(secret, user.email, deps.settings.totp_issuer),
                           setup.pending_expire_time)
 
-    def confirm(self, code: str) -> tuple[list[str], MfaSetup]:
+    def confirm(self, caller: Caller, code: str) -> tuple[list[str], MfaSetup]:
         deps = self._deps
         v = ViolationCollector()
         v.require(bool(code.strip()), "code", "is required")
         v.raise_if_any()
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             require_user(caller)
             user = user_in(uow, caller, caller.subject)
             setup = _setup(uow, user.id, user.organization_id, now)
@@ -115,10 +115,10 @@ class MfaService:
         uow.mfa.replace_codes(user_id, [recovery_hash(user_id, c) for c in codes])
         return codes
 
-    def disable(self, password: str) -> MfaSetup:
+    def disable(self, caller: Caller, password: str) -> MfaSetup:
         deps = self._deps
         self._require_password(password)
-        caller = self._caller()
+        self._checked_user(caller)
         user = self._auth.reauthenticate(caller, password)
         now = deps.clock()
         with deps.uow() as uow:
@@ -139,10 +139,10 @@ class MfaService:
             user.touch(now)
             uow.users.update(user)
 
-    def regenerate_codes(self, password: str) -> tuple[list[str], MfaSetup]:
+    def regenerate_codes(self, caller: Caller, password: str) -> tuple[list[str], MfaSetup]:
         deps = self._deps
         self._require_password(password)
-        caller = self._caller()
+        self._checked_user(caller)
         user = self._auth.reauthenticate(caller, password)
         now = deps.clock()
         with deps.uow() as uow:
@@ -156,10 +156,10 @@ class MfaService:
             uow.commit()
             return codes, setup
 
-    def reset_for(self, user_id: str) -> MfaSetup:
+    def reset_for(self, caller: Caller, user_id: str) -> MfaSetup:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_not_self(caller, user)
             guard_owner_target(caller, user)

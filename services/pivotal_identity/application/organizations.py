@@ -7,22 +7,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pivotal_runtime.errors import NotFound, ViolationCollector
+from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
+from pivotal_runtime.kit.resources import check_etag
 
 from pivotal_identity.application import events
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
-    check_etag,
-    check_request_id,
-    current_caller,
-    fingerprint,
+    checked,
+    is_owner,
     locale,
-    mask_paths,
     organization_of,
     password_rule,
     raise_violations,
-    remember,
-    replayed,
     text,
     time_zone,
 )
@@ -94,20 +92,23 @@ class OrganizationsService:
         rule = password_rule(v, deps, "password", command.password, profile["email"])
         if len(command.plan_code) > 64:
             v.add("plan_code", "must be at most 64 characters")
-        request_id = check_request_id(v, command.request_id)
         raise_violations(v, rule)
-        print_ = fingerprint(org_values, profile, command.plan_code)
-        with deps.uow() as uow:
-            existing = replayed(uow, "register", request_id, print_)
-            if existing:
-                return self._registered(uow, existing)
+        key = RequestKey("register", command.request_id,
+                         fingerprint(org_values, profile, command.plan_code))
+        def checks(uow) -> None:
             if uow.users.email_taken(profile["email"]):
                 raise errors.email_taken()
+
+        with deps.uow() as uow:
+            existing = uow.requests.find_after(key, lambda: checks(uow))
+            if existing:
+                return self._registered(uow, existing)
         password_hash = deps.hasher.hash(command.password)
         now = deps.clock()
         with deps.uow() as uow:
-            if replayed(uow, "register", request_id, print_):
-                return self._registered(uow, replayed(uow, "register", request_id, print_))
+            existing = uow.requests.reserve(key, now)
+            if existing:
+                return self._registered(uow, existing)
             organization = Organization(id=new_id(), create_time=now, update_time=now,
                                         **org_values)
             owner = User(id=new_id(), organization_id=organization.id,
@@ -116,7 +117,7 @@ class OrganizationsService:
                          password_update_time=now, **profile)
             uow.organizations.add(organization)
             uow.users.add(owner)
-            remember(uow, "register", request_id, print_, organization.id, now)
+            uow.requests.complete(key, organization.id)
             events.publish(uow, events.organization_created(organization, owner,
                                                             command.plan_code),
                            aggregate_id=organization.id, organization_id=organization.id)
@@ -130,27 +131,27 @@ class OrganizationsService:
     @staticmethod
     def _registered(uow, organization_id: str) -> tuple[Organization, User]:
         organization = uow.organizations.get(organization_id)
-        users, _ = uow.users.list(organization_id, offset=0, limit=200, state=None)
+        users, _ = uow.users.list(organization_id, after=None, limit=200, state=None)
         owner = next(u for u in users if u.origin is UserOrigin.ORGANIZATION_REGISTRATION)
         return organization, owner
 
-    def get(self, organization_id: str) -> Organization:
+    def get(self, caller: Caller, organization_id: str) -> Organization:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             if organization_id != caller.organization_id:
                 raise NotFound("organization", organization_id)
             return organization_of(uow, caller)
 
-    def update(self, organization_id: str, data: OrganizationInput, paths: list[str],
+    def update(self, caller: Caller, organization_id: str, data: OrganizationInput, paths: list[str],
                etag: str) -> Organization:
         deps = self._deps
         v = ViolationCollector()
-        fields = mask_paths(v, paths, ORGANIZATION_FIELDS)
+        fields = paths.fields(ORGANIZATION_FIELDS)
         values = validate_organization(v, data, "organization.", fields)
         v.raise_if_any()
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             if organization_id != caller.organization_id:
                 raise NotFound("organization", organization_id)
             organization = organization_of(uow, caller)
@@ -168,14 +169,14 @@ class OrganizationsService:
                 uow.commit()
             return organization
 
-    def delete(self, organization_id: str, etag: str) -> None:
+    def delete(self, caller: Caller, organization_id: str, etag: str) -> None:
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             if organization_id != caller.organization_id:
                 raise NotFound("organization", organization_id)
-            if not caller.is_owner:
+            if not is_owner(caller):
                 raise errors.privilege_escalation(role_id="owner")
             organization = organization_of(uow, caller)
             check_etag(etag, organization.etag, f"organizations/{organization.id}")

@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pivotal_runtime.errors import InvalidArgument, NotFound, ViolationCollector
+from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
+from pivotal_runtime.kit.paging import after_in_memory, page_request
+from pivotal_runtime.kit.resources import check_etag
 
 from pivotal_identity.application import events
 from pivotal_identity.application.common import (
-    Caller,
     Deps,
-    check_etag,
-    check_request_id,
-    current_caller,
-    fingerprint,
-    mask_paths,
-    page_of,
-    remember,
-    replayed,
+    checked,
+    is_owner,
     text,
     user_in,
 )
@@ -53,7 +50,7 @@ def _custom_role_for_change(uow, caller: Caller, role_id: str, etag: str) -> Rol
 
 
 def check_can_grant(caller: Caller, role: Role) -> None:
-    if role.id == rbac.OWNER and not caller.is_owner:
+    if role.id == rbac.OWNER and not is_owner(caller):
         raise errors.privilege_escalation(role_id=rbac.OWNER)
     missing = rbac.first_uncovered(caller.permissions, role.permissions)
     if missing:
@@ -89,19 +86,23 @@ class RoleInput:
     permissions: list[str] = field(default_factory=list)
 
 
+def _by_name(entry) -> tuple[str]:
+    return (entry.name,)
+
+
 class RolesService:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def permissions(self, page_size: int, page_token: str, resource: str, workload: str):
-        page = page_of(page_size, page_token, resource, workload)
-        with self._deps.uow() as uow:
-            current_caller(uow, self._deps.clock())
+    def permissions(self, caller: Caller, page_size: int, page_token: str, resource: str, workload: str):
+        page = page_request(page_size, page_token, resource, workload)
+        with self._deps.uow(read_only=True) as uow:
+            checked(uow, caller)
         entries = [e for e in self._deps.catalog.entries
                    if (not resource or e.resource == resource)
                    and (not workload or e.workload == workload)]
-        chunk = entries[page.offset:page.offset + page.size]
-        return chunk, page.next_token(len(chunk), len(entries)), len(entries)
+        chunk, token = page.slice(after_in_memory(entries, page, _by_name), key=_by_name)
+        return chunk, token, len(entries)
 
     def _validated(self, v: ViolationCollector, uow, caller: Caller, data: RoleInput,
                    fields, except_id: str = "") -> dict:
@@ -124,23 +125,23 @@ class RolesService:
         v.raise_if_any()
         return values
 
-    def create(self, data: RoleInput, request_id: str) -> Role:
+    def create(self, caller: Caller, data: RoleInput, request_id: str) -> Role:
         deps = self._deps
         now = deps.clock()
         v = ViolationCollector()
-        request_id = check_request_id(v, request_id)
+        key = RequestKey(f"role:{caller.organization_id}", request_id,
+                         fingerprint(data.display_name, data.description,
+                                     sorted(data.permissions)))
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
-            scope = f"role:{caller.organization_id}"
-            print_ = fingerprint(data.display_name, data.description, sorted(data.permissions))
-            existing = replayed(uow, scope, request_id, print_)
+            checked(uow, caller)
+            existing = uow.requests.reserve(key, now)
             if existing:
                 return self._with_count(uow, uow.roles.get(caller.organization_id, existing))
             values = self._validated(v, uow, caller, data, ROLE_FIELDS)
             role = Role(id=new_id(), organization_id=caller.organization_id, create_time=now,
                         update_time=now, **values)
             uow.roles.add(role)
-            remember(uow, scope, request_id, print_, role.id, now)
+            uow.requests.complete(key, role.id)
             uow.commit()
             return role
 
@@ -149,34 +150,36 @@ class RolesService:
         role.user_count = uow.users.role_user_count(role.organization_id or "", role.id)
         return role
 
-    def get(self, role_id: str) -> Role:
+    def get(self, caller: Caller, role_id: str) -> Role:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             role = find_role(uow, caller.organization_id, role_id)
             if role is None:
                 raise NotFound("role", role_id)
             role.user_count = uow.users.role_user_count(caller.organization_id, role.id)
             return role
 
-    def list(self, page_size: int, page_token: str, custom_only: bool):
-        page = page_of(page_size, page_token, custom_only)
-        with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+    def list(self, caller: Caller, page_size: int, page_token: str, custom_only: bool):
+        page = page_request(page_size, page_token, custom_only)
+        with self._deps.uow(read_only=True) as uow:
+            checked(uow, caller)
             roles = [] if custom_only else [built_in_role(r) for r in rbac.BUILT_IN_DISPLAY]
             roles += uow.roles.list(caller.organization_id)
-            chunk = roles[page.offset:page.offset + page.size]
+            order = {role.id: (index,) for index, role in enumerate(roles)}
+            chunk, token = page.slice(after_in_memory(roles, page, lambda r: order[r.id]),
+                                      key=lambda r: order[r.id])
             for role in chunk:
                 role.user_count = uow.users.role_user_count(caller.organization_id, role.id)
-        return chunk, page.next_token(len(chunk), len(roles)), len(roles)
+        return chunk, token, len(roles)
 
-    def update(self, role_id: str, data: RoleInput, paths: list[str], etag: str) -> Role:
+    def update(self, caller: Caller, role_id: str, data: RoleInput, paths: list[str], etag: str) -> Role:
         deps = self._deps
         now = deps.clock()
         v = ViolationCollector()
-        fields = mask_paths(v, paths, ROLE_FIELDS)
+        fields = paths.fields(ROLE_FIELDS)
         v.raise_if_any()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             role = _custom_role_for_change(uow, caller, role_id, etag)
             # Changing a role one could not grant is as much an escalation as granting it.
             missing = rbac.first_uncovered(caller.permissions, role.permissions)
@@ -190,10 +193,9 @@ class RolesService:
             uow.commit()
             return self._with_count(uow, role)
 
-    def delete(self, role_id: str, etag: str) -> None:
-        now = self._deps.clock()
+    def delete(self, caller: Caller, role_id: str, etag: str) -> None:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             role = _custom_role_for_change(uow, caller, role_id, etag)
             count = uow.users.role_user_count(caller.organization_id, role_id)
             if count:
@@ -201,11 +203,11 @@ class RolesService:
             uow.roles.delete(role)
             uow.commit()
 
-    def assign(self, user_id: str, role_id: str, etag: str) -> User:
+    def assign(self, caller: Caller, user_id: str, role_id: str, etag: str) -> User:
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             role = find_role(uow, caller.organization_id, role_id)
             if role is None:
@@ -220,11 +222,11 @@ class RolesService:
                 uow.commit()
             return user
 
-    def revoke(self, user_id: str, role_id: str, etag: str) -> User:
+    def revoke(self, caller: Caller, user_id: str, role_id: str, etag: str) -> User:
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             check_etag(etag, user.etag, f"users/{user_id}")
             role = find_role(uow, caller.organization_id, role_id)
@@ -242,7 +244,7 @@ class RolesService:
                 uow.commit()
             return user
 
-    def check(self, organization_id: str, subject_id: str, permission: str
+    def check(self, caller: Caller, organization_id: str, subject_id: str, permission: str
               ) -> tuple[bool, list[str]]:
         v = ViolationCollector()
         v.require(bool(organization_id), "organization_id", "is required")
@@ -250,7 +252,7 @@ class RolesService:
         v.require(":" in permission, "permission", "must be `resource:action`")
         v.raise_if_any()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             if organization_id != caller.organization_id:
                 return False, []
             organization = uow.organizations.get(organization_id)

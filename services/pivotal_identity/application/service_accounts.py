@@ -13,19 +13,16 @@ import secrets
 from dataclasses import dataclass, field
 
 from pivotal_runtime.errors import AlreadyExists, NotFound, ViolationCollector
+from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
+from pivotal_runtime.kit.paging import page_request
+from pivotal_runtime.kit.resources import check_etag
 
 from pivotal_identity.application.auth import TokenIssuer
 from pivotal_identity.application.common import (
     Deps,
-    check_etag,
-    check_request_id,
-    current_caller,
-    fingerprint,
+    checked,
     invalid,
-    mask_paths,
-    page_of,
-    remember,
-    replayed,
     text,
 )
 from pivotal_identity.application.roles import check_grants
@@ -83,17 +80,15 @@ class ServiceAccountsService:
             raise NotFound("service account", account_id)
         return account
 
-    def create(self, data: AccountInput, request_id: str) -> tuple[ServiceAccount, str]:
+    def create(self, caller: Caller, data: AccountInput, request_id: str) -> tuple[ServiceAccount, str]:
         deps = self._deps
         now = deps.clock()
-        v = ViolationCollector()
-        request_id = check_request_id(v, request_id)
-        v.raise_if_any()
+        key = RequestKey(f"service_account:{caller.organization_id}", request_id,
+                         fingerprint(data.display_name, data.description,
+                                     sorted(data.permissions)))
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
-            scope = f"service_account:{caller.organization_id}"
-            print_ = fingerprint(data.display_name, data.description, sorted(data.permissions))
-            existing = replayed(uow, scope, request_id, print_)
+            checked(uow, caller)
+            existing = uow.requests.reserve(key, now)
             if existing:
                 return self._get(uow, caller, existing), ""
             values = self._validated(uow, caller, data, ACCOUNT_FIELDS)
@@ -103,31 +98,32 @@ class ServiceAccountsService:
                                      secret_hash=hash_secret(secret), secret_create_time=now,
                                      create_time=now, update_time=now, **values)
             uow.service_accounts.add(account)
-            remember(uow, scope, request_id, print_, account.id, now)
+            uow.requests.complete(key, account.id)
             uow.commit()
         return account, secret
 
-    def get(self, account_id: str) -> ServiceAccount:
+    def get(self, caller: Caller, account_id: str) -> ServiceAccount:
         with self._deps.uow() as uow:
-            return self._get(uow, current_caller(uow, self._deps.clock()), account_id)
+            return self._get(uow, checked(uow, caller), account_id)
 
-    def list(self, page_size: int, page_token: str, show_deleted: bool):
-        page = page_of(page_size, page_token, show_deleted)
-        with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+    def list(self, caller: Caller, page_size: int, page_token: str, show_deleted: bool):
+        page = page_request(page_size, page_token, show_deleted)
+        with self._deps.uow(read_only=True) as uow:
+            checked(uow, caller)
             found, total = uow.service_accounts.list(caller.organization_id,
                                                      show_deleted=show_deleted,
-                                                     offset=page.offset, limit=page.size)
-        return found, page.next_token(len(found), total), total
+                                                     after=page.after, limit=page.size + 1)
+        found, token = page.slice(found, key=lambda account: (account.display_name, account.id))
+        return found, token, total
 
-    def update(self, account_id: str, data: AccountInput, paths: list[str], etag: str
+    def update(self, caller: Caller, account_id: str, data: AccountInput, paths: list[str], etag: str
                ) -> ServiceAccount:
         now = self._deps.clock()
         v = ViolationCollector()
-        fields = mask_paths(v, paths, ACCOUNT_FIELDS)
+        fields = paths.fields(ACCOUNT_FIELDS)
         v.raise_if_any()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
             missing = rbac.first_uncovered(caller.permissions, account.permissions)
@@ -140,10 +136,10 @@ class ServiceAccountsService:
             uow.commit()
             return account
 
-    def delete(self, account_id: str, etag: str) -> None:
+    def delete(self, caller: Caller, account_id: str, etag: str) -> None:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
             if account.active:
@@ -151,10 +147,10 @@ class ServiceAccountsService:
                 uow.service_accounts.update(account)
                 uow.commit()
 
-    def rotate_secret(self, account_id: str, etag: str) -> tuple[ServiceAccount, str]:
+    def rotate_secret(self, caller: Caller, account_id: str, etag: str) -> tuple[ServiceAccount, str]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
             secret = new_secret("pfs_")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pivotal_runtime.errors import NotFound
+from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.paging import page_request
 
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
-    Caller,
     Deps,
-    current_caller,
-    page_of,
+    checked,
     require_user,
     user_in,
 )
@@ -23,25 +23,23 @@ class SessionsService:
     def _list(self, uow, caller: Caller, user_id: str | None, state: SessionState | None,
               page_size: int, page_token: str) -> tuple[list[Session], str]:
         state = state or SessionState.ACTIVE
-        page = page_of(page_size, page_token, user_id, state)
-        found = uow.sessions.list(caller.organization_id, user_id, state, offset=page.offset,
+        page = page_request(page_size, page_token, user_id, state)
+        found = uow.sessions.list(caller.organization_id, user_id, state, after=page.after,
                                   limit=page.size + 1)
-        more = len(found) > page.size
-        found = found[:page.size]
-        return found, page.next_token(len(found), has_more=more)
+        return page.slice(found, key=lambda session: (session.create_time, session.id))
 
-    def list_mine(self, page_size: int, page_token: str, state: SessionState | None):
+    def list_mine(self, caller: Caller, page_size: int, page_token: str, state: SessionState | None):
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             require_user(caller)
             sessions, token = self._list(uow, caller, caller.subject, state, page_size,
                                          page_token)
         return sessions, token, caller.session_id
 
-    def revoke_mine(self, session_id: str) -> tuple[Session, str | None]:
+    def revoke_mine(self, caller: Caller, session_id: str) -> tuple[Session, str | None]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             require_user(caller)
             session = uow.sessions.get(session_id) if session_id else None
             if session is None or session.user_id != caller.subject:
@@ -50,20 +48,20 @@ class SessionsService:
                 uow.commit()
         return session, caller.session_id
 
-    def list_of(self, user_id: str, page_size: int, page_token: str,
+    def list_of(self, caller: Caller, user_id: str, page_size: int, page_token: str,
                 state: SessionState | None):
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             if user_id != "-":
                 user_in(uow, caller, user_id)
             sessions, token = self._list(uow, caller, None if user_id == "-" else user_id,
                                          state, page_size, page_token)
         return sessions, token, caller.session_id
 
-    def revoke_of(self, user_id: str, session_id: str) -> tuple[Session, str | None]:
+    def revoke_of(self, caller: Caller, user_id: str, session_id: str) -> tuple[Session, str | None]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             session = uow.sessions.get(session_id) if session_id else None
             if session is None or session.user_id != user.id:

@@ -6,26 +6,22 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pivotal_runtime.errors import NotFound, ViolationCollector
+from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
+from pivotal_runtime.kit.paging import page_request
+from pivotal_runtime.kit.resources import check_etag
 
 from pivotal_identity.application import events, mails
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
-    Caller,
     Deps,
-    check_etag,
-    check_request_id,
-    current_caller,
-    fingerprint,
+    checked,
     guard_not_self,
     guard_owner_target,
     locale,
-    mask_paths,
     organization_of,
-    page_of,
     password_rule,
     raise_violations,
-    remember,
-    replayed,
     require_user,
     text,
     time_zone,
@@ -44,6 +40,7 @@ from pivotal_identity.domain.model import (
 from pivotal_identity.domain.passwords import email_problem, normalize_email
 from pivotal_identity.domain.tokens import hash_secret, new_secret
 
+MAX_USERS = "max_users"
 ADMIN_FIELDS = ("email", "given_name", "family_name", "display_name", "locale", "time_zone")
 SELF_FIELDS = ("given_name", "family_name", "display_name", "locale", "time_zone")
 
@@ -93,7 +90,7 @@ def check_user_limit(deps: Deps, organization_id: str, *, with_invitations: bool
         usage = uow.users.count_billable(organization_id)
         if with_invitations:
             usage += uow.invitations.count_pending(organization_id, deps.clock())
-    deps.entitlements.check_users(organization_id, usage, 1)
+    deps.entitlements.check(organization_id, MAX_USERS, usage, 1)
 
 
 def issue_reset_token(deps: Deps, uow, user: User) -> tuple[str, object]:
@@ -110,24 +107,19 @@ class UsersService:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def create(self, data: ProfileInput, password: str, request_id: str) -> User:
+    def create(self, caller: Caller, data: ProfileInput, password: str, request_id: str) -> User:
         deps = self._deps
         now = deps.clock()
         v = ViolationCollector()
         values = validate_profile(v, data, "user.", require_email=True)
         rule = password_rule(v, deps, "password", password, values["email"]) if password \
             else None
-        request_id = check_request_id(v, request_id)
         raise_violations(v, rule)
         role_ids = list(dict.fromkeys(r.strip() for r in data.role_ids if r.strip())) \
             or ["member"]
-        print_ = fingerprint(values, role_ids, bool(password))
-        with deps.uow() as uow:
-            caller = current_caller(uow, now)
-            scope = f"user:{caller.organization_id}"
-            existing = replayed(uow, scope, request_id, print_)
-            if existing:
-                return user_in(uow, caller, existing)
+        key = RequestKey(f"user:{caller.organization_id}", request_id,
+                         fingerprint(values, role_ids, bool(password)))
+        def checks(uow) -> None:
             for index, role_id in enumerate(role_ids):
                 role = find_role(uow, caller.organization_id, role_id)
                 if role is None:
@@ -138,10 +130,19 @@ class UsersService:
             v.raise_if_any()
             if uow.users.email_taken(values["email"]):
                 raise errors.email_taken()
+
+        with deps.uow() as uow:
+            checked(uow, caller)
+            existing = uow.requests.find_after(key, lambda: checks(uow))
+            if existing:
+                return user_in(uow, caller, existing)
         check_user_limit(deps, caller.organization_id, with_invitations=False)
         password_hash = deps.hasher.hash(password) if password else None
         now = deps.clock()
         with deps.uow() as uow:
+            existing = uow.requests.reserve(key, now)
+            if existing:
+                return user_in(uow, caller, existing)
             organization = organization_of(uow, caller)
             user = User(id=new_id(), organization_id=caller.organization_id,
                         origin=UserOrigin.ADMINISTRATOR, create_time=now, update_time=now,
@@ -150,7 +151,7 @@ class UsersService:
                         state=UserState.ACTIVE if password_hash else UserState.PENDING,
                         **values)
             uow.users.add(user)
-            remember(uow, scope, request_id, print_, user.id, now)
+            uow.requests.complete(key, user.id)
             events.publish(uow, events.user_registered(user, caller.subject),
                            aggregate_id=user.id, organization_id=user.organization_id)
             if not password_hash:
@@ -160,12 +161,12 @@ class UsersService:
             uow.commit()
         return user
 
-    def get(self, user_id: str) -> User:
+    def get(self, caller: Caller, user_id: str) -> User:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             return user_in(uow, caller, user_id)
 
-    def batch_get(self, user_ids: list[str]) -> list[User]:
+    def batch_get(self, caller: Caller, user_ids: list[str]) -> list[User]:
         v = ViolationCollector()
         if not 1 <= len(user_ids) <= 200:
             v.add("user_ids", "needs 1 to 200 ids")
@@ -173,31 +174,33 @@ class UsersService:
             v.add("user_ids", "must be distinct")
         v.raise_if_any()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             found = {u.id: u for u in uow.users.get_many(caller.organization_id, user_ids)}
         for user_id in user_ids:
             if user_id not in found:
                 raise NotFound("user", user_id)
         return [found[i] for i in user_ids]
 
-    def list(self, page_size: int, page_token: str, state: UserState | None, role_id: str,
+    def list(self, caller: Caller, page_size: int, page_token: str, state: UserState | None, role_id: str,
              query: str, locked_only: bool):
         v = ViolationCollector()
         v.require(len(query) <= 100, "query", "must be at most 100 characters")
         v.raise_if_any()
-        page = page_of(page_size, page_token, state, role_id, query, locked_only)
-        with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
-            users, total = uow.users.list(caller.organization_id, offset=page.offset,
-                                          limit=page.size, state=state, role_id=role_id.strip(),
-                                          query=query.strip(), locked_only=locked_only)
-        return users, page.next_token(len(users), total), total
+        page = page_request(page_size, page_token, state, role_id, query, locked_only)
+        with self._deps.uow(read_only=True) as uow:
+            checked(uow, caller)
+            users, total = uow.users.list(caller.organization_id, after=page.after,
+                                          limit=page.size + 1, state=state,
+                                          role_id=role_id.strip(), query=query.strip(),
+                                          locked_only=locked_only)
+        users, token = page.slice(users, key=lambda user: (user.display_name, user.id))
+        return users, token, total
 
     def _update(self, caller: Caller, uow, user: User, data: ProfileInput, paths: list[str],
                 etag: str, allowed) -> User:
         now = self._deps.clock()
         v = ViolationCollector()
-        fields = mask_paths(v, paths, allowed)
+        fields = paths.fields(allowed)
         values = validate_profile(v, data, "user.", require_email=True, fields=fields)
         v.raise_if_any()
         check_etag(etag, user.etag, f"users/{user.id}")
@@ -214,9 +217,9 @@ class UsersService:
             uow.commit()
         return user
 
-    def update(self, user_id: str, data: ProfileInput, paths: list[str], etag: str) -> User:
+    def update(self, caller: Caller, user_id: str, data: ProfileInput, paths: list[str], etag: str) -> User:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_owner_target(caller, user)
             return self._update(caller, uow, user, data, paths, etag, ADMIN_FIELDS)
@@ -231,14 +234,14 @@ class UsersService:
         return rbac.OWNER in user.role_ids and user.state is UserState.ACTIVE and \
             uow.users.active_owner_ids(user.organization_id) == [user.id]
 
-    def deactivate(self, user_id: str, etag: str, reason: str) -> User:
+    def deactivate(self, caller: Caller, user_id: str, etag: str, reason: str) -> User:
         deps = self._deps
         v = ViolationCollector()
         v.require(len(reason) <= 500, "reason", "must be at most 500 characters")
         v.raise_if_any()
         now = deps.clock()
         with deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             user = self._guarded_target(uow, caller, user_id)
             check_etag(etag, user.etag, f"users/{user_id}")
             if self._last_owner(uow, user):
@@ -252,10 +255,10 @@ class UsersService:
             uow.commit()
             return user
 
-    def reactivate(self, user_id: str, etag: str) -> User:
+    def reactivate(self, caller: Caller, user_id: str, etag: str) -> User:
         deps = self._deps
         with deps.uow() as uow:
-            caller = current_caller(uow, deps.clock())
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             check_etag(etag, user.etag, f"users/{user_id}")
             user.reactivate(deps.clock())  # validates the state before asking billing
@@ -271,9 +274,9 @@ class UsersService:
             uow.commit()
             return user
 
-    def unlock(self, user_id: str) -> User:
+    def unlock(self, caller: Caller, user_id: str) -> User:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             attempts = uow.attempts.lock(user.email)
             attempts.reset()
@@ -282,10 +285,10 @@ class UsersService:
             user.lock_expire_time = None
             return user
 
-    def delete(self, user_id: str, etag: str) -> None:
+    def delete(self, caller: Caller, user_id: str, etag: str) -> None:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = current_caller(uow, now)
+            checked(uow, caller)
             user = self._guarded_target(uow, caller, user_id)
             check_etag(etag, user.etag, f"users/{user_id}")
             if user.state is UserState.DELETED:
@@ -300,18 +303,18 @@ class UsersService:
                            aggregate_id=user.id, organization_id=user.organization_id)
             uow.commit()
 
-    def me(self) -> tuple[User, Organization, list[str]]:
+    def me(self, caller: Caller) -> tuple[User, Organization, list[str]]:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             require_user(caller)
             user = user_in(uow, caller, caller.subject)
             organization = organization_of(uow, caller)
             custom = uow.roles.permissions_of(caller.organization_id, user.role_ids)
             return user, organization, sorted(rbac.effective_permissions(user.role_ids, custom))
 
-    def update_me(self, data: ProfileInput, paths: list[str], etag: str) -> User:
+    def update_me(self, caller: Caller, data: ProfileInput, paths: list[str], etag: str) -> User:
         with self._deps.uow() as uow:
-            caller = current_caller(uow, self._deps.clock())
+            checked(uow, caller)
             require_user(caller)
             user = user_in(uow, caller, caller.subject)
             return self._update(caller, uow, user, data, paths, etag, SELF_FIELDS)

@@ -70,6 +70,9 @@ from pivotal.identity.v1 import (
     user_service_pb2_grpc as user_grpc,
 )
 
+from pivotal_runtime.kit.caller import caller_of_call
+from pivotal_runtime.kit.proto_types import update_mask_of
+
 from pivotal_identity.application.auth import ClientInfo
 from pivotal_identity.application.events import ts
 from pivotal_identity.application.invitations import Acceptance
@@ -88,8 +91,6 @@ def _client(context) -> ClientInfo:
     return ClientInfo(user_agent=metadata.get("user-agent", ""), ip_address=address)
 
 
-def _paths(mask) -> list[str]:
-    return list(mask.paths)
 
 
 class OrganizationServicer(org_grpc.OrganizationServiceServicer):
@@ -105,17 +106,17 @@ class OrganizationServicer(org_grpc.OrganizationServiceServicer):
                                                    owner=c.user(owner))
 
     def GetOrganization(self, request, context):
-        found = self.app.organizations.get(request.organization_id)
+        found = self.app.organizations.get(caller_of_call(), request.organization_id)
         return org_pb.GetOrganizationResponse(organization=c.organization(found))
 
     def UpdateOrganization(self, request, context):
-        changed = self.app.organizations.update(
+        changed = self.app.organizations.update(caller_of_call(),
             request.organization.organization_id, c.organization_input(request.organization),
-            _paths(request.update_mask), request.organization.etag)
+            update_mask_of(request.update_mask, request.organization), request.organization.etag)
         return org_pb.UpdateOrganizationResponse(organization=c.organization(changed))
 
     def DeleteOrganization(self, request, context):
-        self.app.organizations.delete(request.organization_id, request.etag)
+        self.app.organizations.delete(caller_of_call(), request.organization_id, request.etag)
         return org_pb.DeleteOrganizationResponse()
 
 
@@ -124,54 +125,54 @@ class UserServicer(user_grpc.UserServiceServicer):
         self.app = app
 
     def CreateUser(self, request, context):
-        created = self.app.users.create(c.profile_input(request.user), request.password,
+        created = self.app.users.create(caller_of_call(), c.profile_input(request.user), request.password,
                                         request.request_id)
         return user_pb.CreateUserResponse(user=c.user(created))
 
     def GetUser(self, request, context):
-        return user_pb.GetUserResponse(user=c.user(self.app.users.get(request.user_id)))
+        return user_pb.GetUserResponse(user=c.user(self.app.users.get(caller_of_call(), request.user_id)))
 
     def BatchGetUsers(self, request, context):
-        found = self.app.users.batch_get(list(request.user_ids))
+        found = self.app.users.batch_get(caller_of_call(), list(request.user_ids))
         return user_pb.BatchGetUsersResponse(users=[c.user(u) for u in found])
 
     def ListUsers(self, request, context):
         state = c.one_state(user_pb2.UserState, request.states, "USER_STATE")
-        users, token, total = self.app.users.list(
+        users, token, total = self.app.users.list(caller_of_call(),
             request.page_size, request.page_token, UserState(state) if state else None,
             request.role_id, request.query, request.locked_only)
         return user_pb.ListUsersResponse(users=[c.user(u) for u in users],
                                          next_page_token=token, total_size=total)
 
     def UpdateUser(self, request, context):
-        changed = self.app.users.update(request.user.user_id, c.profile_input(request.user),
-                                        _paths(request.update_mask), request.user.etag)
+        changed = self.app.users.update(caller_of_call(), request.user.user_id, c.profile_input(request.user),
+                                        update_mask_of(request.update_mask, request.user), request.user.etag)
         return user_pb.UpdateUserResponse(user=c.user(changed))
 
     def DeactivateUser(self, request, context):
-        changed = self.app.users.deactivate(request.user_id, request.etag, request.reason)
+        changed = self.app.users.deactivate(caller_of_call(), request.user_id, request.etag, request.reason)
         return user_pb.DeactivateUserResponse(user=c.user(changed))
 
     def ReactivateUser(self, request, context):
-        changed = self.app.users.reactivate(request.user_id, request.etag)
+        changed = self.app.users.reactivate(caller_of_call(), request.user_id, request.etag)
         return user_pb.ReactivateUserResponse(user=c.user(changed))
 
     def UnlockUser(self, request, context):
-        return user_pb.UnlockUserResponse(user=c.user(self.app.users.unlock(request.user_id)))
+        return user_pb.UnlockUserResponse(user=c.user(self.app.users.unlock(caller_of_call(), request.user_id)))
 
     def DeleteUser(self, request, context):
-        self.app.users.delete(request.user_id, request.etag)
+        self.app.users.delete(caller_of_call(), request.user_id, request.etag)
         return user_pb.DeleteUserResponse()
 
     def GetMe(self, request, context):
-        user, organization, permissions = self.app.users.me()
+        user, organization, permissions = self.app.users.me(caller_of_call())
         return user_pb.GetMeResponse(user=c.user(user),
                                      organization=c.organization(organization),
                                      permissions=permissions)
 
     def UpdateMe(self, request, context):
-        changed = self.app.users.update_me(c.profile_input(request.user),
-                                           _paths(request.update_mask), request.user.etag)
+        changed = self.app.users.update_me(caller_of_call(), c.profile_input(request.user),
+                                           update_mask_of(request.update_mask, request.user), request.user.etag)
         return user_pb.UpdateMeResponse(user=c.user(changed))
 
 
@@ -183,29 +184,29 @@ class InvitationServicer(inv_grpc.InvitationServiceServicer):
         return c.invitation(invitation, self.app.clock())
 
     def CreateInvitation(self, request, context):
-        created = self.app.invitations.create(c.invitation_input(request.invitation),
+        created = self.app.invitations.create(caller_of_call(), c.invitation_input(request.invitation),
                                               request.request_id)
         return inv_pb.CreateInvitationResponse(invitation=self._out(created))
 
     def GetInvitation(self, request, context):
-        found = self.app.invitations.get(request.invitation_id)
+        found = self.app.invitations.get(caller_of_call(), request.invitation_id)
         return inv_pb.GetInvitationResponse(invitation=self._out(found))
 
     def ListInvitations(self, request, context):
         state = c.one_state(invitation_pb2.InvitationState, request.states,
                             "INVITATION_STATE")
-        found, token, total = self.app.invitations.list(
+        found, token, total = self.app.invitations.list(caller_of_call(),
             request.page_size, request.page_token, InvitationState(state) if state else None,
             request.email)
         return inv_pb.ListInvitationsResponse(invitations=[self._out(i) for i in found],
                                               next_page_token=token, total_size=total)
 
     def ResendInvitation(self, request, context):
-        sent = self.app.invitations.resend(request.invitation_id, request.etag)
+        sent = self.app.invitations.resend(caller_of_call(), request.invitation_id, request.etag)
         return inv_pb.ResendInvitationResponse(invitation=self._out(sent))
 
     def RevokeInvitation(self, request, context):
-        revoked = self.app.invitations.revoke(request.invitation_id, request.etag)
+        revoked = self.app.invitations.revoke(caller_of_call(), request.invitation_id, request.etag)
         return inv_pb.RevokeInvitationResponse(invitation=self._out(revoked))
 
     def LookupInvitation(self, request, context):
@@ -254,7 +255,7 @@ class AuthServicer(auth_grpc.AuthServiceServicer):
             session_id=tokens.session_id)
 
     def Logout(self, request, context):
-        self.app.auth.logout(request.all_sessions)
+        self.app.auth.logout(caller_of_call(), request.all_sessions)
         return auth_pb.LogoutResponse()
 
 
@@ -272,24 +273,24 @@ class SessionServicer(sess_grpc.SessionServiceServicer):
         return [c.session(s, current, now) for s in sessions]
 
     def ListMySessions(self, request, context):
-        found, token, current = self.app.sessions.list_mine(
+        found, token, current = self.app.sessions.list_mine(caller_of_call(),
             request.page_size, request.page_token, _session_state(request.states))
         return sess_pb.ListMySessionsResponse(sessions=self._out(found, current),
                                               next_page_token=token)
 
     def RevokeMySession(self, request, context):
-        session, current = self.app.sessions.revoke_mine(request.session_id)
+        session, current = self.app.sessions.revoke_mine(caller_of_call(), request.session_id)
         return sess_pb.RevokeMySessionResponse(session=self._out([session], current)[0])
 
     def ListSessions(self, request, context):
-        found, token, current = self.app.sessions.list_of(
+        found, token, current = self.app.sessions.list_of(caller_of_call(),
             request.user_id, request.page_size, request.page_token,
             _session_state(request.states))
         return sess_pb.ListSessionsResponse(sessions=self._out(found, current),
                                             next_page_token=token)
 
     def RevokeSession(self, request, context):
-        session, current = self.app.sessions.revoke_of(request.user_id, request.session_id)
+        session, current = self.app.sessions.revoke_of(caller_of_call(), request.user_id, request.session_id)
         return sess_pb.RevokeSessionResponse(session=self._out([session], current)[0])
 
 
@@ -298,12 +299,12 @@ class CredentialServicer(cred_grpc.CredentialServiceServicer):
         self.app = app
 
     def ChangePassword(self, request, context):
-        self.app.credentials.change(request.current_password, request.new_password,
+        self.app.credentials.change(caller_of_call(), request.current_password, request.new_password,
                                     request.keep_other_sessions)
         return cred_pb.ChangePasswordResponse()
 
     def ResetUserPassword(self, request, context):
-        token, expire = self.app.credentials.reset_for(request.user_id, request.notify_user)
+        token, expire = self.app.credentials.reset_for(caller_of_call(), request.user_id, request.notify_user)
         return cred_pb.ResetUserPasswordResponse(reset_token=token, expire_time=ts(expire))
 
     def RequestPasswordReset(self, request, context):
@@ -323,30 +324,30 @@ class MfaServicer(mfa_grpc.MfaServiceServicer):
         return c.mfa_status(setup, self.app.clock())
 
     def GetMfaStatus(self, request, context):
-        return mfa_pb.GetMfaStatusResponse(mfa_status=self._status(self.app.mfa.status()))
+        return mfa_pb.GetMfaStatusResponse(mfa_status=self._status(self.app.mfa.status(caller_of_call())))
 
     def EnrollTotp(self, request, context):
-        enrollment = self.app.mfa.enroll(request.password)
+        enrollment = self.app.mfa.enroll(caller_of_call(), request.password)
         return mfa_pb.EnrollTotpResponse(secret=enrollment.secret,
                                          otpauth_uri=enrollment.otpauth_uri,
                                          expire_time=ts(enrollment.expire_time))
 
     def ConfirmTotp(self, request, context):
-        codes, setup = self.app.mfa.confirm(request.code)
+        codes, setup = self.app.mfa.confirm(caller_of_call(), request.code)
         return mfa_pb.ConfirmTotpResponse(recovery_codes=codes, mfa_status=self._status(setup))
 
     def DisableTotp(self, request, context):
         return mfa_pb.DisableTotpResponse(
-            mfa_status=self._status(self.app.mfa.disable(request.password)))
+            mfa_status=self._status(self.app.mfa.disable(caller_of_call(), request.password)))
 
     def RegenerateRecoveryCodes(self, request, context):
-        codes, setup = self.app.mfa.regenerate_codes(request.password)
+        codes, setup = self.app.mfa.regenerate_codes(caller_of_call(), request.password)
         return mfa_pb.RegenerateRecoveryCodesResponse(recovery_codes=codes,
                                                       mfa_status=self._status(setup))
 
     def ResetUserMfa(self, request, context):
         return mfa_pb.ResetUserMfaResponse(
-            mfa_status=self._status(self.app.mfa.reset_for(request.user_id)))
+            mfa_status=self._status(self.app.mfa.reset_for(caller_of_call(), request.user_id)))
 
 
 class RoleServicer(role_grpc.RoleServiceServicer):
@@ -354,43 +355,43 @@ class RoleServicer(role_grpc.RoleServiceServicer):
         self.app = app
 
     def ListPermissions(self, request, context):
-        entries, token, total = self.app.roles.permissions(
+        entries, token, total = self.app.roles.permissions(caller_of_call(),
             request.page_size, request.page_token, request.resource, request.workload)
         return role_pb.ListPermissionsResponse(permissions=[c.permission(e) for e in entries],
                                                next_page_token=token, total_size=total)
 
     def CreateRole(self, request, context):
-        created = self.app.roles.create(c.role_input(request.role), request.request_id)
+        created = self.app.roles.create(caller_of_call(), c.role_input(request.role), request.request_id)
         return role_pb.CreateRoleResponse(role=c.role(created))
 
     def GetRole(self, request, context):
-        return role_pb.GetRoleResponse(role=c.role(self.app.roles.get(request.role_id)))
+        return role_pb.GetRoleResponse(role=c.role(self.app.roles.get(caller_of_call(), request.role_id)))
 
     def ListRoles(self, request, context):
-        found, token, total = self.app.roles.list(request.page_size, request.page_token,
+        found, token, total = self.app.roles.list(caller_of_call(), request.page_size, request.page_token,
                                                   request.custom_only)
         return role_pb.ListRolesResponse(roles=[c.role(r) for r in found],
                                          next_page_token=token, total_size=total)
 
     def UpdateRole(self, request, context):
-        changed = self.app.roles.update(request.role.role_id, c.role_input(request.role),
-                                        _paths(request.update_mask), request.role.etag)
+        changed = self.app.roles.update(caller_of_call(), request.role.role_id, c.role_input(request.role),
+                                        update_mask_of(request.update_mask, request.role), request.role.etag)
         return role_pb.UpdateRoleResponse(role=c.role(changed))
 
     def DeleteRole(self, request, context):
-        self.app.roles.delete(request.role_id, request.etag)
+        self.app.roles.delete(caller_of_call(), request.role_id, request.etag)
         return role_pb.DeleteRoleResponse()
 
     def AssignRole(self, request, context):
-        user = self.app.roles.assign(request.user_id, request.role_id, request.etag)
+        user = self.app.roles.assign(caller_of_call(), request.user_id, request.role_id, request.etag)
         return role_pb.AssignRoleResponse(user=c.user(user))
 
     def RevokeRole(self, request, context):
-        user = self.app.roles.revoke(request.user_id, request.role_id, request.etag)
+        user = self.app.roles.revoke(caller_of_call(), request.user_id, request.role_id, request.etag)
         return role_pb.RevokeRoleResponse(user=c.user(user))
 
     def CheckPermission(self, request, context):
-        allowed, roles = self.app.roles.check(request.organization_id, request.subject_id,
+        allowed, roles = self.app.roles.check(caller_of_call(), request.organization_id, request.subject_id,
                                               request.permission)
         return role_pb.CheckPermissionResponse(allowed=allowed, granting_role_ids=roles)
 
@@ -406,7 +407,7 @@ class KeyServicer(key_grpc.KeyServiceServicer):
         return key_pb.GetJwksResponse(keys=[c.json_web_key(k) for k in self.app.keys.jwks()])
 
     def ListSigningKeys(self, request, context):
-        found, token = self.app.keys.list_keys(request.page_size, request.page_token,
+        found, token = self.app.keys.list_keys(caller_of_call(), request.page_size, request.page_token,
                                                request.show_expired)
         now = self.app.clock()
         return key_pb.ListSigningKeysResponse(signing_keys=[c.signing_key(k, now) for k in found],
@@ -415,7 +416,7 @@ class KeyServicer(key_grpc.KeyServiceServicer):
     def RotateSigningKey(self, request, context):
         name = c.enum_name(signing_key_pb2.SigningAlgorithm, request.algorithm,
                            "SIGNING_ALGORITHM")
-        new, retired = self.app.keys.rotate(ALGORITHMS[name] if name else None)
+        new, retired = self.app.keys.rotate(caller_of_call(), ALGORITHMS[name] if name else None)
         now = self.app.clock()
         return key_pb.RotateSigningKeyResponse(signing_key=c.signing_key(new, now),
                                                retired_signing_key=c.signing_key(retired, now))
@@ -449,35 +450,35 @@ class ServiceAccountServicer(sa_grpc.ServiceAccountServiceServicer):
         self.app = app
 
     def CreateServiceAccount(self, request, context):
-        account, secret = self.app.service_accounts.create(
+        account, secret = self.app.service_accounts.create(caller_of_call(),
             c.account_input(request.service_account), request.request_id)
         return sa_pb.CreateServiceAccountResponse(service_account=c.service_account(account),
                                                   client_secret=secret)
 
     def GetServiceAccount(self, request, context):
-        found = self.app.service_accounts.get(request.service_account_id)
+        found = self.app.service_accounts.get(caller_of_call(), request.service_account_id)
         return sa_pb.GetServiceAccountResponse(service_account=c.service_account(found))
 
     def ListServiceAccounts(self, request, context):
-        found, token, total = self.app.service_accounts.list(
+        found, token, total = self.app.service_accounts.list(caller_of_call(),
             request.page_size, request.page_token, request.show_deleted)
         return sa_pb.ListServiceAccountsResponse(
             service_accounts=[c.service_account(a) for a in found], next_page_token=token,
             total_size=total)
 
     def UpdateServiceAccount(self, request, context):
-        changed = self.app.service_accounts.update(
+        changed = self.app.service_accounts.update(caller_of_call(),
             request.service_account.service_account_id,
-            c.account_input(request.service_account), _paths(request.update_mask),
+            c.account_input(request.service_account), update_mask_of(request.update_mask, request.service_account),
             request.service_account.etag)
         return sa_pb.UpdateServiceAccountResponse(service_account=c.service_account(changed))
 
     def DeleteServiceAccount(self, request, context):
-        self.app.service_accounts.delete(request.service_account_id, request.etag)
+        self.app.service_accounts.delete(caller_of_call(), request.service_account_id, request.etag)
         return sa_pb.DeleteServiceAccountResponse()
 
     def RotateServiceAccountSecret(self, request, context):
-        account, secret = self.app.service_accounts.rotate_secret(request.service_account_id,
+        account, secret = self.app.service_accounts.rotate_secret(caller_of_call(), request.service_account_id,
                                                                   request.etag)
         return sa_pb.RotateServiceAccountSecretResponse(
             service_account=c.service_account(account), client_secret=secret)

@@ -40,19 +40,25 @@ from pivotal_runtime.uow import UnitOfWork
 
 log = logging.getLogger("pivotal.bus.consumer")
 
-Handler = Callable[[UnitOfWork, Any, Envelope], None]
+Handler = Callable[..., None]
 
 
 @dataclass(frozen=True)
 class Subscription:
     """`handler(uow, event, envelope)` runs for every `event` message the service receives.
 
-    The handler changes state through `uow` (and may stage events with `uow.add_event`); it
-    never commits: the consumer does, with the event's inbox row in the same transaction.
+    `uow` is the domain's unit of work (its repositories included). The handler changes state
+    through it (and may stage events with `uow.add_event`); it never commits: the consumer
+    does, with the event's inbox row in the same transaction.
+
+    `prepare(event, envelope)`, when given, runs first, outside any transaction (a remote
+    call must not hold database locks); the handler then gets its result:
+    `handler(uow, event, envelope, prepared)`. It may run again when the event is retried.
     """
 
     event: type[Message]
     handler: Handler
+    prepare: Callable[[Any, Envelope], Any] | None = None
 
     @property
     def event_type(self) -> str:
@@ -99,11 +105,32 @@ _INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
 Work = tuple[int, Envelope, Message, Subscription]
 
 
+class _Prepared:
+    """Results of the subscriptions' `prepare` steps, by event id, taken before the
+    transaction and reused if the batch is handled again."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, Any] = {}
+
+    def run(self, envelope: Envelope, event: Message, subscription: Subscription) -> None:
+        if subscription.prepare is not None and envelope.id not in self._results:
+            self._results[envelope.id] = subscription.prepare(event, envelope)
+
+    def call(self, subscription: Subscription, uow: Any, event: Message,
+             envelope: Envelope) -> None:
+        if subscription.prepare is None:
+            subscription.handler(uow, event, envelope)
+        else:
+            subscription.handler(uow, event, envelope, self._results[envelope.id])
+
+
 class Dispatcher:
     def __init__(self, consumer: str, database: Database, subscriptions: Sequence[Subscription],
-                 *, delivery_limit: int = 10, retry: Backoff | None = None) -> None:
+                 *, delivery_limit: int = 10, retry: Backoff | None = None,
+                 unit_of_work: Callable[[], UnitOfWork] | None = None) -> None:
         self.consumer = consumer
         self._database = database
+        self._unit_of_work = unit_of_work or database.unit_of_work
         self._subscriptions = {s.event_type: s for s in subscriptions}
         if len(self._subscriptions) != len(subscriptions):
             raise ValueError(f"{consumer}: two subscriptions for the same event type")
@@ -139,22 +166,37 @@ class Dispatcher:
 
     def _handle(self, work: list[Work], deliveries: Sequence[Delivery],
                 outcomes: list[Outcome | None]) -> None:
+        prepared, ready = _Prepared(), []
+        for item in work:
+            index, envelope, event, subscription = item
+            try:
+                prepared.run(envelope, event, subscription)
+                ready.append(item)
+            except EventRejected as error:
+                outcomes[index] = DeadLetter("rejected", str(error))
+            except Exception as error:
+                outcomes[index] = self._failure(deliveries[index], error)
+        if ready:
+            self._handle_prepared(ready, deliveries, outcomes, prepared)
+
+    def _handle_prepared(self, work: list[Work], deliveries: Sequence[Delivery],
+                         outcomes: list[Outcome | None], prepared: _Prepared) -> None:
         try:
-            self._handle_together(work, outcomes)
+            self._handle_together(work, outcomes, prepared)
         except _INFRASTRUCTURE_ERRORS as error:
             raise BatchNotCommitted(f"{type(error).__name__}: {error}") from error
         except Exception:  # noqa: BLE001 - any handler error: retry the events one by one
             # Some event failed, or the commit refused something: the whole batch rolled
             # back; handle it again with each event in its own savepoint to find out which.
-            self._handle_isolated(work, deliveries, outcomes)
+            self._handle_isolated(work, deliveries, outcomes, prepared)
 
     def _handle_isolated(self, work: list[Work], deliveries: Sequence[Delivery],
-                         outcomes: list[Outcome | None]) -> None:
+                         outcomes: list[Outcome | None], prepared: _Prepared) -> None:
         try:
-            with self._database.unit_of_work() as uow:
+            with self._unit_of_work() as uow:
                 for index, envelope, event, subscription in work:
                     outcomes[index] = self._handle_one(uow, envelope, event, subscription,
-                                                       deliveries[index])
+                                                       deliveries[index], prepared)
                 uow.commit()
         except _INFRASTRUCTURE_ERRORS as error:
             raise BatchNotCommitted(f"{type(error).__name__}: {error}") from error
@@ -164,11 +206,12 @@ class Dispatcher:
                 outcomes[index] = self._failure(deliveries[index], error)
                 return
             for item in work:
-                self._handle_isolated([item], deliveries, outcomes)
+                self._handle_isolated([item], deliveries, outcomes, prepared)
 
-    def _handle_together(self, work: list[Work], outcomes: list[Outcome | None]) -> None:
+    def _handle_together(self, work: list[Work], outcomes: list[Outcome | None],
+                         prepared: _Prepared) -> None:
         """The common case: every handler succeeds, one inbox insert, one commit."""
-        with self._database.unit_of_work() as uow:
+        with self._unit_of_work() as uow:
             fresh = uow.record_inbox_many(
                 self.consumer, [(envelope.id, envelope.type) for _, envelope, _, _ in work])
             for index, envelope, event, subscription in work:
@@ -179,20 +222,21 @@ class Dispatcher:
                 token = bind_request_id(envelope.request_id)
                 try:
                     with consumer_span(envelope, self.consumer):
-                        subscription.handler(uow, event, envelope)
+                        prepared.call(subscription, uow, event, envelope)
                 finally:
                     reset_request_id(token)
                 outcomes[index] = Ack()
             uow.commit()
 
     def _handle_one(self, uow: UnitOfWork, envelope: Envelope, event: Message,
-                    subscription: Subscription, delivery: Delivery) -> Outcome:
+                    subscription: Subscription, delivery: Delivery, prepared: _Prepared
+                    ) -> Outcome:
         token = bind_request_id(envelope.request_id)
         try:
             with consumer_span(envelope, self.consumer), uow.savepoint():
                 if not uow.record_inbox(self.consumer, envelope.id, envelope.type):
                     return Ack(duplicate=True)
-                subscription.handler(uow, event, envelope)
+                prepared.call(subscription, uow, event, envelope)
             return Ack()
         except _INFRASTRUCTURE_ERRORS:
             raise

@@ -5,10 +5,10 @@ Built by the bootstrap from settings; started and stopped by the service host.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pivotal_runtime.bus.backoff import Backoff
@@ -74,10 +74,12 @@ class ServiceBus:
 def build_service_bus(settings: Settings, service: str, database: Database,
                       subscriptions: Sequence[Subscription], *,
                       broker: InProcessBroker | None = None,
-                      topology: Topology = PRODUCTION) -> ServiceBus:
-    """RabbitMQ when `amqp_url` is set; otherwise the in-process bus (`broker`, or a new one)."""
+                      topology: Topology = PRODUCTION,
+                      unit_of_work: Callable[[], Any] | None = None) -> ServiceBus:
+    """RabbitMQ when `amqp_url` is set; otherwise the in-process bus (`broker`, or a new one).
+    Handlers run in `unit_of_work()` (the domain's), by default the database's own."""
     dispatcher = Dispatcher(
-        service, database, subscriptions,
+        service, database, subscriptions, unit_of_work=unit_of_work,
         delivery_limit=settings.bus_delivery_limit,
         retry=Backoff(initial=settings.bus_retry_delay_seconds,
                       maximum=settings.bus_retry_max_delay_seconds),
@@ -118,18 +120,3 @@ def build_service_bus(settings: Settings, service: str, database: Database,
         purge_interval=settings.outbox_purge_interval_seconds,
     )
     return ServiceBus(service, relay, publisher, consumer)
-
-
-def domain_subscriptions(deps: Any) -> list[Subscription]:
-    """What `pivotal_<service>.service.consumers(deps)` returns; none without that function."""
-    from pivotal_runtime.server import DOMAIN_PACKAGES
-
-    name = DOMAIN_PACKAGES[deps.name]
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if error.name != name:
-            raise
-        return []
-    consumers = getattr(module, "consumers", None)
-    return list(consumers(deps)) if consumers is not None else []

@@ -1,0 +1,25 @@
+"""The stable reasons quotation sends: field-violation reasons and ErrorInfo reasons, as in
+`pivotal.quotation.v1.ErrorReason` and `pivotal.common.v1.ErrorReason` (value names without
+the `ERROR_REASON_` prefix)."""
+
+from pivotal_runtime.kit.field_reasons import (  # noqa: F401  (the common ones, re-exported)
+    INVALID_FIELD,
+    OUT_OF_RANGE,
+    REQUIRED,
+    TOO_LONG,
+)
+
+# Quotation's own (errors.proto).
+QUOTE_LOCKED = "QUOTE_LOCKED"
+QUOTE_EXPIRED = "QUOTE_EXPIRED"
+SELF_APPROVAL_FORBIDDEN = "SELF_APPROVAL_FORBIDDEN"
+CUSTOMER_ARCHIVED = "CUSTOMER_ARCHIVED"
+RATE_CARD_ARCHIVED = "RATE_CARD_ARCHIVED"
+REFERENCE_NOT_FOUND = "REFERENCE_NOT_FOUND"
+CURRENCY_UNKNOWN = "CURRENCY_UNKNOWN"
+CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+DISCOUNT_EXCEEDS_AMOUNT = "DISCOUNT_EXCEEDS_AMOUNT"
+PRECISION_EXCEEDED = "PRECISION_EXCEEDED"
+VALIDITY_RANGE_INVALID = "VALIDITY_RANGE_INVALID"
+UNIT_MISMATCH = "UNIT_MISMATCH"
+DUPLICATE_NAME = "DUPLICATE_NAME"

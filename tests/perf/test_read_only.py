@@ -109,7 +109,7 @@ def _terminate_backends(database) -> int:
 
 @pytest.mark.integration
 def test_killed_connections_answer_unavailable_or_ok_never_internal(postgres_database):
-    rule = find_rule("identity", public=True)
+    rule = find_rule("identity", public=True, empty_request_valid=True)
     registration = None
 
     def read(request, context):

@@ -68,7 +68,7 @@ def test_pivotal_serve_runs_several_workers_on_one_port_and_all_answer(tmp_path)
                          "PIVOTAL_GRACE_PERIOD_SECONDS": "3"})
     output = Lines(process)
     method = "/pivotal.identity.v1.KeyService/GetJwks"
-    find_rule("identity", public=True)  # loads the descriptors
+    find_rule("identity", public=True, empty_request_valid=True)  # loads the descriptors
     kids = set()
     try:
         assert wait_for_health(f"127.0.0.1:{port}"), stop(process)
@@ -104,7 +104,7 @@ def test_sigterm_drains_every_worker_in_flight_calls_finish_new_calls_are_refuse
                          "PIVOTAL_GRACE_PERIOD_SECONDS": "15",
                          "PIVOTAL_WORKERS": str(WORKERS)})
     method = process.stdout.readline().strip()
-    assert find_rule("identity", public=True).full_method == method  # loads the descriptors
+    assert find_rule("identity", public=True, empty_request_valid=True).full_method == method  # loads the descriptors
     output = Lines(process)
     assert wait_for_health(f"127.0.0.1:{port}"), stop(process)
     outcomes: list[object] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 from pivotal_runtime.settings import Settings
 
 from pivotal_gateway import openapi
+from pivotal_gateway.admin import HCM, admin_cluster, admin_config, probe_listener
 from pivotal_gateway.clusters import clusters
 from pivotal_gateway.descriptors import Contracts
 from pivotal_gateway.filters import (
@@ -22,9 +23,6 @@ from pivotal_gateway.filters import (
 from pivotal_gateway.routes import routes
 from pivotal_gateway.settings import GatewaySettings
 from pivotal_gateway.unknown_fields import lua_source
-
-HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3." \
-      "HttpConnectionManager"
 
 
 @dataclass(frozen=True)
@@ -99,9 +97,11 @@ def bootstrap(settings: Settings, gateway: GatewaySettings, contracts: Contracts
     }
     return {
         "node": {"id": "pivotal-gateway", "cluster": "pivotal-gateway"},
-        "admin": {"address": {"socket_address": {"address": gateway.admin_host,
-                                                 "port_value": gateway.admin_port}}},
-        "static_resources": {"listeners": [listener], "clusters": clusters(settings, gateway)},
+        # The admin interface on an owner-only socket; the admin port serves /ready and the
+        # metrics alone (pivotal_gateway.admin).
+        "admin": admin_config(gateway),
+        "static_resources": {"listeners": [listener, probe_listener(gateway)],
+                             "clusters": [*clusters(settings, gateway), admin_cluster(gateway)]},
         "overload_manager": {"resource_monitors": [{
             "name": "envoy.resource_monitors.global_downstream_max_connections",
             "typed_config": {

@@ -18,8 +18,8 @@ from pivotal_gateway.filters import (
     access_log,
     cors_policy,
     http_filters,
-    local_reply_config,
 )
+from pivotal_gateway.local_replies import local_reply_config
 from pivotal_gateway.routes import routes
 from pivotal_gateway.settings import GatewaySettings
 from pivotal_gateway.unknown_fields import lua_source

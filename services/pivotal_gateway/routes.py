@@ -139,14 +139,14 @@ def routes(methods: list[Method], gateway: GatewaySettings, openapi_file: str) -
     # it (404 for an unknown path). This route only exists so that the CORS filter, which
     # needs a forwarding route, answers preflights and decorates responses; nothing is ever
     # forwarded through it (its cluster has no endpoints).
-    # Reads carry no body: the unknown-field check (Lua) is skipped for them.
     no_jwt = {JWT_FILTER: {"@type": _JWT_ROUTE, "disabled": True}}
     found.append({
         "name": "rest_read",
         "match": {"prefix": "/", "headers": [{"name": ":method", "string_match": {
             "safe_regex": {"regex": "GET|HEAD|OPTIONS"}}}]},
         "route": {"cluster": UNROUTED_CLUSTER, "timeout": "1s"},
-        "typed_per_filter_config": {**no_jwt, LUA_FILTER: _DISABLED},
+        # The Lua filter stays on: it adds field violations and Retry-After to errors.
+        "typed_per_filter_config": no_jwt,
     })
     found.append({
         "name": "rest",

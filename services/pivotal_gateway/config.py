@@ -60,6 +60,7 @@ def connection_manager(settings: Settings, gateway: GatewaySettings, contracts: 
         "codec_type": "AUTO",
         "server_name": "pivotal-gateway",
         "use_remote_address": True,
+        "xff_num_trusted_hops": gateway.xff_num_trusted_hops,
         # x-request-id: a caller's own is kept, a missing one is generated; it is forwarded
         # to the service (gRPC metadata) and returned in every response.
         "generate_request_id": True,

@@ -57,17 +57,32 @@ def _bucket(max_tokens: int, tokens_per_fill: int, fill_interval: float) -> dict
             "fill_interval": seconds(fill_interval)}
 
 
+def _per_client(gateway: GatewaySettings) -> dict:
+    """The strict limit applies per client address (the one `xff_num_trusted_hops` yields:
+    the peer's address by default): one bucket per address, up to `MAX_CLIENT_BUCKETS`
+    addresses remembered (least recently used ones are forgotten)."""
+    return {
+        "descriptors": [{"entries": [{"key": "remote_address", "value": ""}],
+                         "token_bucket": _bucket(gateway.strict_rate_limit_burst, 1,
+                                                 60.0 / gateway.strict_rate_limit_per_minute)}],
+        "rate_limits": [{"actions": [{"remote_address": {}}]}],
+        "max_dynamic_descriptors": MAX_CLIENT_BUCKETS,
+        "always_consume_default_token_bucket": False,
+    }
+
+
+MAX_CLIENT_BUCKETS = 10_000
+
+
 def rate_limit(method: Method, gateway: GatewaySettings) -> dict:
-    if method.full_method in gateway.strict_rate_limit_methods:
-        bucket = _bucket(gateway.strict_rate_limit_burst, 1,
-                         60.0 / gateway.strict_rate_limit_per_minute)
-        prefix = "strict"
-    else:
-        bucket = _bucket(gateway.rate_limit_burst, gateway.rate_limit_per_second, 1.0)
-        prefix = "route"
+    # Every route: one bucket for all clients; the strict methods also one per client address.
+    bucket = _bucket(gateway.rate_limit_burst, gateway.rate_limit_per_second, 1.0)
+    strict = method.full_method in gateway.strict_rate_limit_methods
+    prefix = "strict" if strict else "route"
     everyone = {"default_value": {"numerator": 100, "denominator": "HUNDRED"},
                 "runtime_key": f"gateway.rate_limit.{prefix}"}
     return {
+        **(_per_client(gateway) if strict else {}),
         "@type": _RATE_LIMIT,
         "stat_prefix": f"{prefix}_rate_limit",
         "token_bucket": bucket,

@@ -20,6 +20,7 @@ from pivotal_gateway.filters import (
     http_filters,
 )
 from pivotal_gateway.local_replies import local_reply_config
+from pivotal_gateway.mail_links import mail_link_routes
 from pivotal_gateway.routes import routes
 from pivotal_gateway.settings import GatewaySettings
 from pivotal_gateway.unknown_fields import lua_source
@@ -37,7 +38,8 @@ def route_config(contracts: Contracts, gateway: GatewaySettings, openapi_file: P
     virtual_host = {
         "name": "pivotal",
         "domains": ["*"],
-        "routes": routes(contracts.methods, gateway, str(openapi_file)),
+        # The mailed links' landing pages first (exact GET paths), then the API.
+        "routes": [*mail_link_routes(), *routes(contracts.methods, gateway, str(openapi_file))],
     }
     policy = cors_policy(gateway)
     if policy:

@@ -14,20 +14,15 @@ import pytest
 
 from tests.support.gateway import http
 from tests.support.processes import ROOT, VENV_BIN
-from tests.support.up import UpProcess, up_environment
+from tests.support.up import UpProcess, up_running
 
 pytestmark = [pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cli")
-    up = UpProcess(folder, up_environment(folder))
-    try:
-        up.wait_ready()
+    with up_running(tmp_path_factory.mktemp("cli")) as up:
         yield up
-    finally:
-        assert up.stop() == 0, up.output()[-5000:]
 
 
 def pivotal(*args: str, env: dict[str, str] | None = None, cwd=ROOT) -> subprocess.CompletedProcess:

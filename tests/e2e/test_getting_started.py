@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.gateway import http
 from tests.support.processes import ROOT
-from tests.support.up import UpProcess, up_environment
+from tests.support.up import up_environment, up_running
 
 pytestmark = [pytest.mark.e2e]
 
@@ -36,9 +36,7 @@ def test_the_guide_runs_as_written(tmp_path):
     env = up_environment(tmp_path)
     gateway = f"127.0.0.1:{env['PIVOTAL_GATEWAY_PORT']}"
     env["PIVOTAL_IDENTITY_PUBLIC_BASE_URL"] = f"http://{gateway}"  # where mailed links lead
-    up = UpProcess(tmp_path, env)
-    try:
-        up.wait_ready()
+    with up_running(tmp_path, env) as up:
         blocks = shell_blocks(GUIDE.read_text())
         assert len(blocks) >= 6, "the guide lost its commands"
         script = "set -euo pipefail\n" + "\n".join(
@@ -62,5 +60,3 @@ def test_the_guide_runs_as_written(tmp_path):
         page = http("GET", link)
         assert page.status == 200 and b"/v1/invitations:accept" in page.body
         assert "Traceback" not in up.output()
-    finally:
-        assert up.stop() == 0, up.output()[-5000:]

@@ -13,7 +13,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from tests.support.gateway import http
-from tests.support.up import UpProcess, up_environment
+from tests.support.up import up_running
 
 pytestmark = [pytest.mark.e2e]
 
@@ -24,10 +24,7 @@ KIT = "the kit helper's change (safe page tokens, enum validation) is not merged
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("malformed")
-    running = UpProcess(folder, up_environment(folder))
-    try:
-        running.wait_ready()
+    with up_running(tmp_path_factory.mktemp("malformed")) as running:
         email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
         password = "correct horse battery staple"
         registered = http("POST", running.gateway_url + "/v1/organizations:register", {
@@ -39,8 +36,6 @@ def up(tmp_path_factory):
                      {"email": email, "password": password})
         running.token = login.json()["accessToken"]
         yield running
-    finally:
-        assert running.stop() == 0, running.output()[-5000:]
 
 
 def _rest(up, method, path, body=None):

@@ -3,9 +3,11 @@ tests: its output goes to a file the test can wait on."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from pivotal_runtime.settings import SERVICE_NAMES
@@ -86,3 +88,14 @@ class UpProcess:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+@contextlib.contextmanager
+def up_running(folder: Path, env: dict[str, str] | None = None) -> Iterator[UpProcess]:
+    """A ready `pivotal up` (free ports, its own state), stopped cleanly (exit 0) after."""
+    up = UpProcess(folder, env or up_environment(folder))
+    try:
+        up.wait_ready()
+        yield up
+    finally:
+        assert up.stop() == 0, up.output()[-5000:]

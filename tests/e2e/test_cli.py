@@ -116,3 +116,17 @@ def test_events_bench_without_settings_says_what_it_needs():
     message = " ".join((result.stdout + result.stderr).split())
     assert "PIVOTAL_AMQP_URL" in message and "PIVOTAL_DATABASE_URL" in message
     assert "dead letter" not in message
+
+
+def test_make_run_installs_only_the_runtime_and_says_so():
+    def recipe(target: str) -> str:
+        result = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True,
+                                text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    run = recipe("run")
+    assert "[dev]" not in run, "make run installs the development tools"
+    first_pip = run.splitlines().index(next(line for line in run.splitlines() if "pip" in line))
+    assert any(line.startswith("echo") for line in run.splitlines()[:first_pip])
+    assert "[dev]" in recipe("test")

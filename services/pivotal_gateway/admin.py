@@ -24,8 +24,15 @@ HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_mana
 OWNER_ONLY = 0o600
 
 
+MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
+
+
 def admin_socket(gateway: GatewaySettings) -> Path:
-    return gateway.config_dir.resolve() / "admin.sock"
+    path = gateway.config_dir.resolve() / "admin.sock"
+    if len(str(path).encode()) > MAX_SOCKET_PATH:
+        raise ValueError(f"the admin socket path {path} is longer than a Unix socket path may "
+                         "be: set PIVOTAL_GATEWAY_CONFIG_DIR to a shorter folder")
+    return path
 
 
 class _UnixConnection(http.client.HTTPConnection):

@@ -13,6 +13,7 @@ from pivotal_runtime.settings import SERVICE_NAMES, Settings
 from pivotal_gateway.clusters import JWKS_CLUSTER, jwks_uri, seconds
 from pivotal_gateway.local_replies import JSON_REPLY_MARK
 from pivotal_gateway.routes import (
+    BUFFER_FILTER,
     JWT_FILTER,
     JWT_REQUIREMENT,
     LUA_FILTER,
@@ -156,7 +157,7 @@ def http_filters(settings: Settings, gateway: GatewaySettings, descriptor_file: 
                headers=[{"name": ":path", "string_match": {"exact": READY_PATH}}],
                cluster_min_healthy_percentages={name: {"value": 100.0}
                                                 for name in SERVICE_NAMES}),
-        _typed("envoy.filters.http.buffer", f"{T}.buffer.v3.Buffer",
+        _typed(BUFFER_FILTER, f"{T}.buffer.v3.Buffer",
                max_request_bytes=gateway.max_request_bytes),
         _typed("envoy.filters.http.grpc_web", f"{T}.grpc_web.v3.GrpcWeb"),
         # Unknown JSON fields in REST bodies: 400 (the transcoder would drop them).

@@ -41,6 +41,7 @@ LOCAL_ERRORS = {
     404: LocalError(5, "METHOD_NOT_FOUND", "method not exposed by the gateway", grpc_code=12),
     408: LocalError(4, "DEADLINE_EXCEEDED", "the request did not arrive in time"),
     413: LocalError(8, "REQUEST_TOO_LARGE", "the request is larger than the gateway accepts"),
+    415: LocalError(3, "INVALID_ARGUMENT", "unsupported content type"),
     429: LocalError(8, "RATE_LIMITED", "rate limited: retry later"),
     431: LocalError(8, "REQUEST_TOO_LARGE", "the request headers are too large"),
     500: LocalError(13, "INTERNAL", "internal error"),

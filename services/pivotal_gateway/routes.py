@@ -16,6 +16,7 @@ JWT_FILTER = "envoy.filters.http.jwt_authn"
 RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
 TRANSCODER_FILTER = "envoy.filters.http.grpc_json_transcoder"
 LUA_FILTER = "envoy.filters.http.lua"
+BUFFER_FILTER = "envoy.filters.http.buffer"
 JWT_REQUIREMENT = "identity"
 
 OPENAPI_PATH = "/openapi.json"
@@ -122,7 +123,8 @@ _DISABLED = {"@type": _FILTER_CONFIG, "disabled": True}
 
 
 def _not_transcoded() -> dict:
-    return {TRANSCODER_FILTER: _DISABLED, LUA_FILTER: _DISABLED,
+    # A direct answer needs no body: waiting for one would hang a streaming client.
+    return {TRANSCODER_FILTER: _DISABLED, LUA_FILTER: _DISABLED, BUFFER_FILTER: _DISABLED,
             JWT_FILTER: {"@type": _JWT_ROUTE, "disabled": True}}
 
 
@@ -146,10 +148,21 @@ def routes(methods: list[Method], gateway: GatewaySettings, openapi_file: str) -
                                 {"inline_string": "method not exposed by the gateway"})
     grpc_unknown["match"] = {"prefix": "/", "headers": [
         {"name": "content-type", "string_match": {"prefix": "application/grpc"}}]}
+    # Answered at once, without waiting for the request body: a streaming client (reflection
+    # from grpcurl or buf curl) keeps its stream open and would wait for the idle timeout.
     grpc_unknown["typed_per_filter_config"] = {JWT_FILTER: {"@type": _JWT_ROUTE,
-                                                            "disabled": True}}
+                                                            "disabled": True},
+                                               BUFFER_FILTER: _DISABLED, LUA_FILTER: _DISABLED}
     del grpc_unknown["response_headers_to_add"]
     found.append(grpc_unknown)
+    # The Connect protocol (buf curl's default) is not served: refused at once (its streams
+    # would otherwise wait for a body that never ends).
+    connect = direct_route("connect_not_supported", "/", 415, {"inline_string": (
+        "the Connect protocol is not supported: use gRPC, gRPC-Web or REST/JSON "
+        "(buf curl --protocol grpc)")})
+    connect["match"] = {"prefix": "/", "headers": [
+        {"name": "content-type", "string_match": {"prefix": "application/connect+"}}]}
+    found.append(connect)
     # Anything else is REST: the transcoder rewrites it to a method's route above, or refuses
     # it (404 for an unknown path). This route only exists so that the CORS filter, which
     # needs a forwarding route, answers preflights and decorates responses; nothing is ever

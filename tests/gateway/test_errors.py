@@ -158,6 +158,26 @@ def test_grpc_reflection_through_the_gateway_answers_at_once(stack):
         assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
+@pytest.mark.parametrize(("protocol", "answer"), [
+    ("grpc", "unimplemented: method not exposed by the gateway"),
+    ("grpcweb", "unimplemented: method not exposed by the gateway"),
+    ("connect", "415 Unsupported Media Type"),
+])
+def test_streaming_reflection_from_buf_curl_is_answered_at_once(stack, protocol, answer):
+    # buf curl keeps its stream open: a gateway waiting for the whole body would answer only
+    # at its 60 s idle timeout. Each is refused at once (the subprocess deadline is a guard).
+    import subprocess
+
+    from tests.support.processes import VENV_BIN
+
+    result = subprocess.run(
+        [str(VENV_BIN / "buf"), "curl", "--http2-prior-knowledge", "--protocol", protocol,
+         "--reflect", "--list-services", stack.base_url],
+        capture_output=True, text=True, timeout=50, check=False)
+    assert result.returncode != 0
+    assert answer in result.stdout + result.stderr
+
+
 def test_the_access_log_writes_the_real_grpc_status(stack):
     token = stack.token()
     stack.request("GET", "/v1/quotes?pageSize=abc", token=token,

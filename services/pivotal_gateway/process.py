@@ -93,8 +93,8 @@ class EnvoyProcess:
         return self.process.pid if self.process else None
 
     def start(self) -> EnvoyProcess:
+        self._claim_admin_socket()
         self.rendered = render(self.settings, self.gateway)
-        admin_socket(self.gateway).unlink(missing_ok=True)  # a killed Envoy's leftover
         command = envoy_command(envoy_binary(self.gateway), self.rendered, self.gateway)
         # Its own session: a Ctrl-C meant for `pivotal up` must not kill Envoy before the
         # supervisor drains it; and it dies with its parent if that is killed outright.
@@ -104,6 +104,16 @@ class EnvoyProcess:
         log.info("gateway starting on %s:%s (Envoy pid %s, admin socket %s)", self.gateway.host,
                  self.gateway.port, self.process.pid, admin_socket(self.gateway))
         return self
+
+    def _claim_admin_socket(self) -> None:
+        """Removes a dead Envoy's socket; refuses to take a live one's (same config folder)."""
+        try:
+            self._admin("/ready")
+        except OSError:
+            admin_socket(self.gateway).unlink(missing_ok=True)
+            return
+        raise RuntimeError(f"another Envoy answers on {admin_socket(self.gateway)}: set "
+                           "PIVOTAL_GATEWAY_CONFIG_DIR to a folder of this gateway's own")
 
     def _admin(self, path: str, method: str = "GET", timeout: float = 1.0) -> tuple[int, str]:
         return admin_request(self.gateway, path, method, timeout)

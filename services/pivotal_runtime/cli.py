@@ -56,11 +56,11 @@ def where_data_lives(settings: Settings) -> str:
     return f"state folder: {settings.state_dir} (PIVOTAL_STATE_DIR)"
 
 
-def check_ports_free(settings: Settings, gateway) -> None:
+def check_ports_free(settings: Settings, gateway, services=SERVICE_NAMES) -> None:
     """A second `pivotal up` refuses to start instead of sharing the first one's ports."""
     from pivotal_runtime.ports import Port, ensure_free
 
-    ports = [Port(name, settings.host, settings.port_of(name)) for name in SERVICE_NAMES]
+    ports = [Port(name, settings.host, settings.port_of(name)) for name in services]
     if gateway is not None:
         ports += [Port("gateway", gateway.host, gateway.port),
                   Port("gateway probes and metrics", gateway.admin_host, gateway.admin_port)]
@@ -118,8 +118,11 @@ def up(
 def gateway_command() -> None:
     """Run only the Envoy gateway, in front of services at their configured addresses."""
     from pivotal_gateway.process import run_gateway
+    from pivotal_gateway.settings import GatewaySettings
 
-    raise typer.Exit(run_gateway(_prepare("pivotal-gateway")))
+    settings = _prepare("pivotal-gateway")
+    check_ports_free(settings, load_settings(GatewaySettings), services=())
+    raise typer.Exit(run_gateway(settings))
 
 
 @app.command()

@@ -48,6 +48,17 @@ def test_a_second_up_on_the_same_state_folder_refuses_naming_the_pid(running, tm
     assert f"another `pivotal up` (pid {running.process.pid})" in second.output()
 
 
+def test_a_gateway_on_a_running_ones_configuration_folder_refuses(running, tmp_path):
+    from tests.support.net import free_port
+
+    env = {**running.env, "PIVOTAL_GATEWAY_PORT": str(free_port()),
+           "PIVOTAL_GATEWAY_ADMIN_PORT": str(free_port())}
+    second = UpProcess(tmp_path, env, args=("gateway",))
+    assert second.process.wait(60) == 1
+    assert "another Envoy answers on" in second.output(), second.output()
+    assert running.ready() and http("GET", running.probe_url + "/ready").status == 200
+
+
 def test_the_absolute_state_folder_is_printed_at_start(running):
     assert f"state folder: {running.env['PIVOTAL_STATE_DIR']}" in running.output()
 

@@ -1,5 +1,6 @@
 """Malformed input through the real gateway and the real services (`pivotal up`): always
-400 / INVALID_ARGUMENT naming the field, never 500 / INTERNAL, and no traceback in the log."""
+400 / INVALID_ARGUMENT naming the field, never 500 / INTERNAL, and no traceback in the log.
+And the real identity's lockout answer as a REST client sees it (with Retry-After)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def up(tmp_path_factory):
         login = http("POST", running.gateway_url + "/v1/auth:login",
                      {"email": email, "password": password})
         running.token = login.json()["accessToken"]
+        running.email = email
         yield running
 
 
@@ -94,3 +96,15 @@ def test_malformed_input_is_invalid_argument_naming_the_field(up, case):
         assert field in fields, (case, fields)
     output = up.output()[mark:]
     assert "Traceback" not in output and "INTERNAL" not in output, output[-3000:]
+
+
+def test_the_account_locked_answer_carries_retry_after(up):
+    # Identity locks an email after 5 failures (PIVOTAL_IDENTITY_LOCKOUT_MAX_ATTEMPTS).
+    wrong = {"email": up.email, "password": "not the password at all"}
+    replies = [http("POST", up.gateway_url + "/v1/auth:login", wrong) for _ in range(6)]
+    assert [r.status for r in replies[:5]] == [401] * 5
+    locked = replies[5]
+    assert locked.status == 429, locked.body
+    reasons = [d.get("reason") for d in locked.json()["details"]]
+    assert "ACCOUNT_LOCKED" in reasons
+    assert 1 <= int(locked.headers["retry-after"]) <= 900

@@ -67,6 +67,24 @@ def check_ports_free(settings: Settings, gateway, services=SERVICE_NAMES) -> Non
     ensure_free([port for port in ports if port.number])
 
 
+def before_up(settings: Settings, with_gateway: bool):
+    """What `pivotal up` does before it binds anything: says where the data lives, holds the
+    state folder's lock (embedded mode) and checks every port. Returns the gateway settings
+    (None without the gateway) and the lock, which the caller keeps for its lifetime."""
+    log.info("pivotal up: %s", where_data_lives(settings))
+    gateway_settings, lock = None, None
+    if with_gateway:
+        from pivotal_gateway.settings import GatewaySettings
+
+        gateway_settings = load_settings(GatewaySettings)
+    if settings.mode is Mode.EMBEDDED:
+        from pivotal_runtime.ports import lock_state
+
+        lock = lock_state(settings.state_dir)
+    check_ports_free(settings, gateway_settings)
+    return gateway_settings, lock
+
+
 _SERVICE_PORTS = ", ".join(str(port) for port in DEFAULT_PORTS.values())
 UP_HELP = f"""Run everything in one process (embedded mode: SQLite files, in-process bus), and
 the Envoy gateway beside it. Refuses to start when a port is taken.
@@ -94,17 +112,7 @@ def up(
     from pivotal_runtime.migrations import upgrade_all
 
     settings = _prepare()
-    log.info("pivotal up: %s", where_data_lives(settings))
-    gateway_settings = None
-    if gateway:
-        from pivotal_gateway.settings import GatewaySettings
-
-        gateway_settings = load_settings(GatewaySettings)
-    if settings.mode is Mode.EMBEDDED:
-        from pivotal_runtime.ports import lock_state
-
-        state_lock = lock_state(settings.state_dir)  # noqa: F841 (held until the process ends)
-    check_ports_free(settings, gateway_settings)
+    gateway_settings, _state_lock = before_up(settings, gateway)  # the lock is held till exit
     companions = []
     if gateway_settings is not None:
         from pivotal_gateway.process import Gateway

@@ -1,6 +1,7 @@
 """`python -m pivotal_gateway render|validate|openapi [file]`.
 
-render    writes the Envoy configuration into PIVOTAL_GATEWAY_CONFIG_DIR (build/gateway/)
+render    writes the Envoy configuration into PIVOTAL_GATEWAY_CONFIG_DIR (build/gateway/) and
+          prints it (its path goes to stderr)
 validate  renders it and runs `envoy --mode validate` on it
 openapi   writes the OpenAPI spec (default docs/openapi.json)
 """
@@ -25,7 +26,9 @@ def main(argv: list[str]) -> int:
         return 0
     settings, gateway = load_settings(), load_settings(GatewaySettings)
     if command == "render":
-        print(render(settings, gateway).config)
+        config = render(settings, gateway).config
+        print(config.read_text(), end="")
+        print(f"written to {config}", file=sys.stderr)
         return 0
     if command == "validate":
         result = validate(settings, gateway)

@@ -10,6 +10,7 @@ from pathlib import Path
 from pivotal_runtime.settings import Settings
 
 from pivotal_gateway import openapi
+from pivotal_gateway.admin import HCM, admin_cluster, admin_config, probe_listener
 from pivotal_gateway.clusters import clusters
 from pivotal_gateway.descriptors import Contracts
 from pivotal_gateway.filters import (
@@ -17,14 +18,12 @@ from pivotal_gateway.filters import (
     access_log,
     cors_policy,
     http_filters,
-    local_reply_config,
 )
+from pivotal_gateway.local_replies import local_reply_config
+from pivotal_gateway.mail_links import mail_link_routes
 from pivotal_gateway.routes import routes
 from pivotal_gateway.settings import GatewaySettings
 from pivotal_gateway.unknown_fields import lua_source
-
-HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3." \
-      "HttpConnectionManager"
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,8 @@ def route_config(contracts: Contracts, gateway: GatewaySettings, openapi_file: P
     virtual_host = {
         "name": "pivotal",
         "domains": ["*"],
-        "routes": routes(contracts.methods, gateway, str(openapi_file)),
+        # The mailed links' landing pages first (exact GET paths), then the API.
+        "routes": [*mail_link_routes(), *routes(contracts.methods, gateway, str(openapi_file))],
     }
     policy = cors_policy(gateway)
     if policy:
@@ -62,6 +62,7 @@ def connection_manager(settings: Settings, gateway: GatewaySettings, contracts: 
         "codec_type": "AUTO",
         "server_name": "pivotal-gateway",
         "use_remote_address": True,
+        "xff_num_trusted_hops": gateway.xff_num_trusted_hops,
         # x-request-id: a caller's own is kept, a missing one is generated; it is forwarded
         # to the service (gRPC metadata) and returned in every response.
         "generate_request_id": True,
@@ -99,9 +100,11 @@ def bootstrap(settings: Settings, gateway: GatewaySettings, contracts: Contracts
     }
     return {
         "node": {"id": "pivotal-gateway", "cluster": "pivotal-gateway"},
-        "admin": {"address": {"socket_address": {"address": gateway.admin_host,
-                                                 "port_value": gateway.admin_port}}},
-        "static_resources": {"listeners": [listener], "clusters": clusters(settings, gateway)},
+        # The admin interface on an owner-only socket; the admin port serves /ready and the
+        # metrics alone (pivotal_gateway.admin).
+        "admin": admin_config(gateway),
+        "static_resources": {"listeners": [listener, probe_listener(gateway)],
+                             "clusters": [*clusters(settings, gateway), admin_cluster(gateway)]},
         "overload_manager": {"resource_monitors": [{
             "name": "envoy.resource_monitors.global_downstream_max_connections",
             "typed_config": {

@@ -11,7 +11,9 @@ from __future__ import annotations
 from pivotal_runtime.settings import SERVICE_NAMES, Settings
 
 from pivotal_gateway.clusters import JWKS_CLUSTER, jwks_uri, seconds
+from pivotal_gateway.local_replies import JSON_REPLY_MARK
 from pivotal_gateway.routes import (
+    BUFFER_FILTER,
     JWT_FILTER,
     JWT_REQUIREMENT,
     LUA_FILTER,
@@ -24,25 +26,6 @@ from pivotal_gateway.settings import GatewaySettings
 T = "type.googleapis.com/envoy.extensions.filters.http"
 CORS_FILTER = "envoy.filters.http.cors"
 ORIGINAL_METHOD = "x-pivotal-http-method"
-JSON_REPLY_MARK = "x-pivotal-json-reply"
-
-# Local replies (Envoy's own answers) keep the error shape of the services' errors: a
-# google.rpc.Status in JSON. HTTP status → the canonical gRPC code it stands for.
-LOCAL_REPLY_CODES = {
-    400: 3,   # INVALID_ARGUMENT: bad JSON, unknown field or query parameter, bad path
-    401: 16,  # UNAUTHENTICATED: missing, expired or foreign token
-    403: 7,   # PERMISSION_DENIED
-    404: 5,   # NOT_FOUND: no such route
-    408: 4,   # DEADLINE_EXCEEDED (request not received in time)
-    413: 3,   # INVALID_ARGUMENT: body larger than the limit
-    429: 8,   # RESOURCE_EXHAUSTED: rate limited
-    431: 3,   # INVALID_ARGUMENT: headers too large
-    500: 13,  # INTERNAL
-    501: 12,  # UNIMPLEMENTED
-    502: 14,  # UNAVAILABLE: upstream reset
-    503: 14,  # UNAVAILABLE: no healthy upstream, overflow, not ready
-    504: 4,   # DEADLINE_EXCEEDED: route timeout
-}
 
 # The JSON access log: no header that can carry a credential is ever logged, and the path is
 # logged without its query string.
@@ -56,7 +39,10 @@ ACCESS_LOG_FORMAT = {
     "protocol": "%PROTOCOL%",
     "content_type": "%REQ(CONTENT-TYPE)%",
     "status": "%RESPONSE_CODE%",
-    "grpc_status": "%GRPC_STATUS_NUMBER%",
+    # The real gRPC status: the service's (trailers, or headers when trailers-only) or the
+    # one every local reply carries; never one derived from the HTTP status.
+    "grpc_status": "%CEL(int('grpc-status' in response.trailers ? "
+                   "response.trailers['grpc-status'] : response.headers['grpc-status']))%",
     "response_flags": "%RESPONSE_FLAGS%",
     "details": "%RESPONSE_CODE_DETAILS%",
     "duration_ms": "%DURATION%",
@@ -171,7 +157,7 @@ def http_filters(settings: Settings, gateway: GatewaySettings, descriptor_file: 
                headers=[{"name": ":path", "string_match": {"exact": READY_PATH}}],
                cluster_min_healthy_percentages={name: {"value": 100.0}
                                                 for name in SERVICE_NAMES}),
-        _typed("envoy.filters.http.buffer", f"{T}.buffer.v3.Buffer",
+        _typed(BUFFER_FILTER, f"{T}.buffer.v3.Buffer",
                max_request_bytes=gateway.max_request_bytes),
         _typed("envoy.filters.http.grpc_web", f"{T}.grpc_web.v3.GrpcWeb"),
         # Unknown JSON fields in REST bodies: 400 (the transcoder would drop them).
@@ -185,79 +171,15 @@ def http_filters(settings: Settings, gateway: GatewaySettings, descriptor_file: 
     ]
 
 
-def _status_is(code: int) -> dict:
-    return {"status_code_filter": {"comparison": {
-        "op": "EQ", "value": {"default_value": code, "runtime_key": f"gateway.local_reply.{code}"}}}}
-
-
-def _header(name: str, match: dict | None = None, invert: bool = False) -> dict:
-    """A request-header condition; without `match`: the header is present (absent if
-    `invert`)."""
-    if match is None:
-        header: dict = {"name": name, "present_match": not invert}
-    else:
-        header = {"name": name, "string_match": match, "invert_match": invert,
-                  "treat_missing_header_as_empty": True}
-    return {"header_filter": {"header": header}}
-
-
-# A REST request: not gRPC, or gRPC only because the transcoder made it so (it keeps the
-# original path). Native gRPC and gRPC-Web clients get grpc-status/grpc-message instead.
-_REST = {"and_filter": {"filters": [
-    {"or_filter": {"filters": [
-        _header("content-type", {"prefix": "application/grpc"}, invert=True),
-        _header("x-envoy-original-path"),
-    ]}},
-    # A reply that is JSON already (the unknown-field check's) is left as it is.
-    _header(JSON_REPLY_MARK, invert=True),
-]}}
-_READY = _header(":path", {"exact": READY_PATH})
-
-
-def _json_body(body: dict) -> dict:
-    return {"json_format": body, "content_type": "application/json"}
-
-
-# jwt_authn answers 403 when a valid signature carries the wrong audience: for this API that
-# token is as good as none, so the client gets 401 like for any other unusable token.
-_JWT_FORBIDDEN = {"extension_filter": {
-    "name": "envoy.access_loggers.extension_filters.cel",
-    "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3."
-                 "ExpressionFilter",
-        "expression": "response.code == 403 && "
-                      "response.code_details.startsWith('jwt_authn_access_denied')",
-    },
-}}
-
-
-def local_reply_config() -> dict:
-    """Envoy's own replies to REST clients as JSON: errors as a google.rpc.Status
-    (`{"code": <gRPC code>, "message": ...}`, the shape of the services' errors), and the
-    readiness answer."""
-    mappers = [
-        {"filter": {"and_filter": {"filters": [_JWT_FORBIDDEN, _REST]}}, "status_code": 401,
-         "body_format_override": _json_body({"code": 16, "message": "%LOCAL_REPLY_BODY%"})},
-        {"filter": _JWT_FORBIDDEN, "status_code": 401},
-        {"filter": {"and_filter": {"filters": [_status_is(200), _READY]}},
-         "body_format_override": _json_body({"status": "SERVING"})},
-        {"filter": {"and_filter": {"filters": [_status_is(503), _READY]}},
-         "body_format_override": _json_body({"code": 14, "message": "not ready: an upstream "
-                                             "is not serving, or the gateway is draining"})},
-    ]
-    mappers += [
-        {"filter": {"and_filter": {"filters": [_status_is(status), _REST]}},
-         "body_format_override": _json_body({"code": code, "message": "%LOCAL_REPLY_BODY%"})}
-        for status, code in LOCAL_REPLY_CODES.items()
-    ]
-    return {"mappers": mappers}
-
-
 def access_log() -> list[dict]:
     return [_typed("envoy.access_loggers.stdout",
                    "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
-                   log_format={"json_format": ACCESS_LOG_FORMAT, "formatters": [{
-                       "name": "envoy.formatter.req_without_query",
-                       "typed_config": {"@type": "type.googleapis.com/envoy.extensions."
-                                                 "formatter.req_without_query.v3.ReqWithoutQuery"},
-                   }]})]
+                   log_format={"json_format": ACCESS_LOG_FORMAT, "formatters": [
+                       {"name": "envoy.formatter.req_without_query",
+                        "typed_config": {"@type": "type.googleapis.com/envoy.extensions."
+                                                  "formatter.req_without_query.v3."
+                                                  "ReqWithoutQuery"}},
+                       {"name": "envoy.formatter.cel",
+                        "typed_config": {"@type": "type.googleapis.com/envoy.extensions."
+                                                  "formatter.cel.v3.Cel"}},
+                   ]})]

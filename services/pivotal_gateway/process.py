@@ -7,14 +7,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from pivotal_runtime.settings import Settings
 
+from pivotal_gateway.admin import admin_request, admin_socket
 from pivotal_gateway.config import Rendered, render
 from pivotal_gateway.settings import GatewaySettings
 
@@ -83,9 +84,16 @@ class EnvoyProcess:
 
     @property
     def admin_url(self) -> str:
+        """Where operators reach the ready probe and the metrics (the admin port's listener
+        serves only those two; the full admin interface is the owner-only Unix socket)."""
         return f"http://{self.gateway.admin_host}:{self.gateway.admin_port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
     def start(self) -> EnvoyProcess:
+        self._claim_admin_socket()
         self.rendered = render(self.settings, self.gateway)
         command = envoy_command(envoy_binary(self.gateway), self.rendered, self.gateway)
         # Its own session: a Ctrl-C meant for `pivotal up` must not kill Envoy before the
@@ -93,17 +101,22 @@ class EnvoyProcess:
         self.process = subprocess.Popen(_with_parent_death_signal(command), stdout=self.output,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         start_new_session=True)
-        log.info("gateway starting on %s:%s (admin %s)", self.gateway.host, self.gateway.port,
-                 self.admin_url)
+        log.info("gateway starting on %s:%s (Envoy pid %s, admin socket %s)", self.gateway.host,
+                 self.gateway.port, self.process.pid, admin_socket(self.gateway))
         return self
 
-    def _admin(self, path: str, method: str = "GET", timeout: float = 1.0) -> tuple[int, str]:
-        request = urllib.request.Request(self.admin_url + path, method=method)
+    def _claim_admin_socket(self) -> None:
+        """Removes a dead Envoy's socket; refuses to take a live one's (same config folder)."""
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
+            self._admin("/ready")
+        except OSError:
+            admin_socket(self.gateway).unlink(missing_ok=True)
+            return
+        raise RuntimeError(f"another Envoy answers on {admin_socket(self.gateway)}: set "
+                           "PIVOTAL_GATEWAY_CONFIG_DIR to a folder of this gateway's own")
+
+    def _admin(self, path: str, method: str = "GET", timeout: float = 1.0) -> tuple[int, str]:
+        return admin_request(self.gateway, path, method, timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> bool:
         """True once Envoy's admin says LIVE (listeners bound, clusters initialised)."""
@@ -156,44 +169,91 @@ class EnvoyProcess:
 
 class Gateway:
     """The gateway beside the services: `pivotal up` starts it once they serve and stops it
-    first when draining. A gateway that cannot start stops the whole command."""
+    first when draining. A gateway that cannot start stops the whole command.
+
+    While it runs it is supervised: an Envoy that exits on its own is restarted, after
+    `RESTART_DELAYS` (doubling, reset once a restart is ready), and each exit and restart is
+    logged. After `MAX_FAILED_RESTARTS` restarts in a row that never became ready it gives
+    up: `failed` is set and `on_failure` is called (`pivotal up` then stops, exit code 1)."""
+
+    FIRST_RESTART_DELAY = 0.5
+    MAX_RESTART_DELAY = 30.0
+    MAX_FAILED_RESTARTS = 5
 
     def __init__(self, settings: Settings, gateway: GatewaySettings | None = None,
                  output: IO[str] | int | None = None) -> None:
         from pivotal_runtime.settings import load_settings
 
         self.envoy = EnvoyProcess(settings, gateway or load_settings(GatewaySettings), output)
+        self.failed = False
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._on_failure: Callable[[], object] = lambda: None
 
-    def start(self) -> None:
+    def start(self, on_failure: Callable[[], object] | None = None) -> None:
         self.envoy.start()
         if not self.envoy.wait_ready(60):
             self.envoy.stop(timeout=5)
             raise RuntimeError(f"the Envoy gateway did not start (exit {self.envoy.process.returncode}"
                                "); its log is above")
         gateway = self.envoy.gateway
-        log.info("gateway ready: http://%s:%s (REST, gRPC, gRPC-Web), admin %s",
+        log.info("gateway ready: http://%s:%s (REST, gRPC, gRPC-Web), probes and metrics %s",
                  gateway.host, gateway.port, self.envoy.admin_url)
+        self._on_failure = on_failure or self._on_failure
+        self._watcher = threading.Thread(target=self._supervise, name="envoy-supervisor",
+                                         daemon=True)
+        self._watcher.start()
+
+    def _supervise(self) -> None:
+        delay, failures = self.FIRST_RESTART_DELAY, 0
+        while not self._stopping.wait(0.2):
+            if self.envoy.running():
+                continue
+            log.error("gateway: Envoy (pid %s) exited unexpectedly with code %s; restarting in "
+                      "%gs", self.envoy.pid, self.envoy.process.returncode, delay)
+            if self._stopping.wait(delay):
+                return
+            self.restarts += 1
+            try:
+                self.envoy.start()
+                ready = self.envoy.wait_ready(60)
+            except Exception:  # rendering or launching failed: counts as a failed restart
+                log.exception("gateway: restarting Envoy failed")
+                ready = False
+            if ready:
+                log.warning("gateway: Envoy restarted (pid %s, restart %d) and ready",
+                            self.envoy.pid, self.restarts)
+                delay, failures = self.FIRST_RESTART_DELAY, 0
+                continue
+            failures += 1
+            delay = min(delay * 2, self.MAX_RESTART_DELAY)
+            if failures >= self.MAX_FAILED_RESTARTS:
+                log.error("gateway: Envoy did not come back after %d restarts; giving up",
+                          failures)
+                self.failed = True
+                self._on_failure()
+                return
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=70)
         self.envoy.stop()
 
 
 def run_gateway(settings: Settings) -> int:
-    """`pivotal gateway`: Envoy alone until SIGTERM/SIGINT (or until Envoy itself ends)."""
-    import threading
-
+    """`pivotal gateway`: Envoy alone until SIGTERM/SIGINT; supervised like in `pivotal up`
+    (exit code 1 when it could not be kept running)."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     gateway = Gateway(settings)
     try:
-        gateway.start()
+        gateway.start(on_failure=stop.set)
     except RuntimeError as error:
         log.error("%s", error)
         return 1
-    while not stop.wait(0.5):
-        if not gateway.envoy.running():
-            log.error("Envoy exited (code %s)", gateway.envoy.process.returncode)
-            return 1
+    stop.wait()
     gateway.stop()
-    return 0
+    return 1 if gateway.failed else 0

@@ -16,6 +16,7 @@ JWT_FILTER = "envoy.filters.http.jwt_authn"
 RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
 TRANSCODER_FILTER = "envoy.filters.http.grpc_json_transcoder"
 LUA_FILTER = "envoy.filters.http.lua"
+BUFFER_FILTER = "envoy.filters.http.buffer"
 JWT_REQUIREMENT = "identity"
 
 OPENAPI_PATH = "/openapi.json"
@@ -57,17 +58,32 @@ def _bucket(max_tokens: int, tokens_per_fill: int, fill_interval: float) -> dict
             "fill_interval": seconds(fill_interval)}
 
 
+def _per_client(gateway: GatewaySettings) -> dict:
+    """The strict limit applies per client address (the one `xff_num_trusted_hops` yields:
+    the peer's address by default): one bucket per address, up to `MAX_CLIENT_BUCKETS`
+    addresses remembered (least recently used ones are forgotten)."""
+    return {
+        "descriptors": [{"entries": [{"key": "remote_address", "value": ""}],
+                         "token_bucket": _bucket(gateway.strict_rate_limit_burst, 1,
+                                                 60.0 / gateway.strict_rate_limit_per_minute)}],
+        "rate_limits": [{"actions": [{"remote_address": {}}]}],
+        "max_dynamic_descriptors": MAX_CLIENT_BUCKETS,
+        "always_consume_default_token_bucket": False,
+    }
+
+
+MAX_CLIENT_BUCKETS = 10_000
+
+
 def rate_limit(method: Method, gateway: GatewaySettings) -> dict:
-    if method.full_method in gateway.strict_rate_limit_methods:
-        bucket = _bucket(gateway.strict_rate_limit_burst, 1,
-                         60.0 / gateway.strict_rate_limit_per_minute)
-        prefix = "strict"
-    else:
-        bucket = _bucket(gateway.rate_limit_burst, gateway.rate_limit_per_second, 1.0)
-        prefix = "route"
+    # Every route: one bucket for all clients; the strict methods also one per client address.
+    bucket = _bucket(gateway.rate_limit_burst, gateway.rate_limit_per_second, 1.0)
+    strict = method.full_method in gateway.strict_rate_limit_methods
+    prefix = "strict" if strict else "route"
     everyone = {"default_value": {"numerator": 100, "denominator": "HUNDRED"},
                 "runtime_key": f"gateway.rate_limit.{prefix}"}
     return {
+        **(_per_client(gateway) if strict else {}),
         "@type": _RATE_LIMIT,
         "stat_prefix": f"{prefix}_rate_limit",
         "token_bucket": bucket,
@@ -107,7 +123,8 @@ _DISABLED = {"@type": _FILTER_CONFIG, "disabled": True}
 
 
 def _not_transcoded() -> dict:
-    return {TRANSCODER_FILTER: _DISABLED, LUA_FILTER: _DISABLED,
+    # A direct answer needs no body: waiting for one would hang a streaming client.
+    return {TRANSCODER_FILTER: _DISABLED, LUA_FILTER: _DISABLED, BUFFER_FILTER: _DISABLED,
             JWT_FILTER: {"@type": _JWT_ROUTE, "disabled": True}}
 
 
@@ -131,22 +148,33 @@ def routes(methods: list[Method], gateway: GatewaySettings, openapi_file: str) -
                                 {"inline_string": "method not exposed by the gateway"})
     grpc_unknown["match"] = {"prefix": "/", "headers": [
         {"name": "content-type", "string_match": {"prefix": "application/grpc"}}]}
+    # Answered at once, without waiting for the request body: a streaming client (reflection
+    # from grpcurl or buf curl) keeps its stream open and would wait for the idle timeout.
     grpc_unknown["typed_per_filter_config"] = {JWT_FILTER: {"@type": _JWT_ROUTE,
-                                                            "disabled": True}}
+                                                            "disabled": True},
+                                               BUFFER_FILTER: _DISABLED, LUA_FILTER: _DISABLED}
     del grpc_unknown["response_headers_to_add"]
     found.append(grpc_unknown)
+    # The Connect protocol (buf curl's default) is not served: refused at once (its streams
+    # would otherwise wait for a body that never ends).
+    connect = direct_route("connect_not_supported", "/", 415, {"inline_string": (
+        "the Connect protocol is not supported: use gRPC, gRPC-Web or REST/JSON "
+        "(buf curl --protocol grpc)")})
+    connect["match"] = {"prefix": "/", "headers": [
+        {"name": "content-type", "string_match": {"prefix": "application/connect+"}}]}
+    found.append(connect)
     # Anything else is REST: the transcoder rewrites it to a method's route above, or refuses
     # it (404 for an unknown path). This route only exists so that the CORS filter, which
     # needs a forwarding route, answers preflights and decorates responses; nothing is ever
     # forwarded through it (its cluster has no endpoints).
-    # Reads carry no body: the unknown-field check (Lua) is skipped for them.
     no_jwt = {JWT_FILTER: {"@type": _JWT_ROUTE, "disabled": True}}
     found.append({
         "name": "rest_read",
         "match": {"prefix": "/", "headers": [{"name": ":method", "string_match": {
             "safe_regex": {"regex": "GET|HEAD|OPTIONS"}}}]},
         "route": {"cluster": UNROUTED_CLUSTER, "timeout": "1s"},
-        "typed_per_filter_config": {**no_jwt, LUA_FILTER: _DISABLED},
+        # The Lua filter stays on: it adds field violations and Retry-After to errors.
+        "typed_per_filter_config": no_jwt,
     })
     found.append({
         "name": "rest",

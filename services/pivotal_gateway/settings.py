@@ -53,10 +53,14 @@ class GatewaySettings(BaseSettings):
     # Every route: `rate_limit_per_second` tokens per second, bursts of `rate_limit_burst`.
     rate_limit_per_second: int = Field(1000, ge=1)
     rate_limit_burst: int = Field(2000, ge=1)
-    # The credential-guessing targets (login, register): far stricter.
+    # The credential-guessing targets (login, register): far stricter, and per client address.
     strict_rate_limit_methods: Annotated[list[str], NoDecode] = list(STRICT_METHODS)
     strict_rate_limit_per_minute: int = Field(60, ge=1)
     strict_rate_limit_burst: int = Field(10, ge=1)
+    # Proxies in front of the gateway whose X-Forwarded-For entries are trusted: the client
+    # address (per-client rate limit, access log) is the entry this many hops from the right.
+    # 0: the peer's own address (nothing in front, or an untrusted client could forge it).
+    xff_num_trusted_hops: int = Field(0, ge=0, le=10)
     # Most client connections open at once (beyond it, new ones are refused).
     max_connections: int = Field(10000, ge=1)
     # Largest request body accepted (bytes); larger ones get 413.

@@ -40,7 +40,8 @@ class _Tables:
     def __init__(self, contracts: Contracts) -> None:
         self.contracts = contracts
         self.index: dict[str, int] = {}
-        self.fields: list[tuple[int, str, int]] = []  # (message, name, 0 | +msg | -map msg)
+        # (message, JSON or proto name, 0 | +msg | -map msg, proto name)
+        self.fields: list[tuple[int, str, int, str]] = []
 
     def message(self, full_name: str) -> int | None:
         """The table index of a message (None for a leaf: well-known or opaque types)."""
@@ -53,8 +54,8 @@ class _Tables:
         self.index[full_name] = number
         for field in self.contracts.declaration(full_name).proto.field:
             kind = self._kind(field)
-            for name in {field.json_name or field.name, field.name}:
-                self.fields.append((number, name, kind))
+            for name in sorted({field.json_name or field.name, field.name}):
+                self.fields.append((number, name, kind, field.name))
         return number
 
     def _kind(self, field) -> int:
@@ -68,6 +69,11 @@ class _Tables:
             target = self.message(value.type_name)
             return -target if target else 0
         return self.message(field.type_name) or 0
+
+
+def _body_prefix(binding: HttpBinding) -> str:
+    """Where the body sits in the request message (violations name proto paths from there)."""
+    return "" if binding.body in ("", "*") else binding.body + "."
 
 
 def _body_message(contracts: Contracts, input_type: str, binding: HttpBinding) -> str | None:
@@ -93,23 +99,28 @@ def lua_source(contracts: Contracts) -> str:
                 continue
             variables = len(_VARIABLE.findall(binding.path))
             bindings.append((variables, -len(binding.path), binding.verb.upper(),
-                             lua_pattern(binding.path), number))
+                             lua_pattern(binding.path), number, _body_prefix(binding)))
     bindings.sort()
     lines = ["-- Generated from the descriptor set by pivotal_gateway.unknown_fields.",
              "local MESSAGES = {}",
              f"for i = 1, {len(tables.index)} do MESSAGES[i] = {{}} end",
+             "NAMES = {}",
+             "for i = 1, #MESSAGES do NAMES[MESSAGES[i]] = {} end",
              "local FIELDS = {"]
-    lines += [f"  {{{m}, {_lua_string(n)}, {k}}}," for m, n, k in tables.fields]
+    lines += [f"  {{{m}, {_lua_string(n)}, {k}, {_lua_string(proto)}}},"
+              for m, n, k, proto in tables.fields]
     lines += ["}",
               "for _, f in ipairs(FIELDS) do",
               "  local kind = true",
               "  if f[3] > 0 then kind = MESSAGES[f[3]]",
               "  elseif f[3] < 0 then kind = {map = MESSAGES[-f[3]]} end",
               "  MESSAGES[f[1]][f[2]] = kind",
+              "  NAMES[MESSAGES[f[1]]][f[2]] = f[4]",
               "end",
               "FIELDS = nil",
               "BINDINGS = {"]
-    lines += [f"  {{{_lua_string(verb)}, {_lua_string(pattern)}, MESSAGES[{number}]}},"
-              for _, _, verb, pattern, number in bindings]
+    lines += [f"  {{{_lua_string(verb)}, {_lua_string(pattern)}, MESSAGES[{number}], "
+              f"{_lua_string(prefix)}}},"
+              for _, _, verb, pattern, number, prefix in bindings]
     lines.append("}")
     return "\n".join(lines) + "\n\n" + unknown_fields_script()

@@ -79,8 +79,9 @@ def build_hosts(settings: Settings, services: Iterable[str]) -> list[ServiceHost
 def run_until_signalled(hosts: Iterable[ServiceHost], companions: Iterable = ()) -> None:
     """Starts the hosts, drains them all on SIGTERM or SIGINT, then ends the process.
 
-    `companions` (the Envoy gateway of `pivotal up`) have `start()` and `stop()`: they start
-    once the hosts serve and stop first, so that no new request reaches a draining host.
+    `companions` (the Envoy gateway of `pivotal up`) have `start(on_failure)` and `stop()`:
+    they start once the hosts serve and stop first, so that no new request reaches a draining
+    host; one that fails for good (its `failed` set) stops everything with exit code 1.
     """
     hosts, companions = list(hosts), list(companions)
     stop = threading.Event()
@@ -91,7 +92,7 @@ def run_until_signalled(hosts: Iterable[ServiceHost], companions: Iterable = ())
     exit_code = 0
     try:
         for companion in companions:
-            companion.start()
+            companion.start(on_failure=stop.set)
     except Exception:
         log.exception("start-up failed; stopping")
         exit_code = 1
@@ -100,6 +101,8 @@ def run_until_signalled(hosts: Iterable[ServiceHost], companions: Iterable = ())
     stop.wait()
     for companion in reversed(companions):
         companion.stop()
+    if any(getattr(companion, "failed", False) for companion in companions):
+        exit_code = 1  # a companion could not be kept running (its log says why)
     done = [host.drain() for host in hosts]
     for event in done:
         event.wait()

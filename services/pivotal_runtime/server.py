@@ -17,6 +17,7 @@ from opentelemetry.instrumentation.grpc import server_interceptor as otel_server
 
 from pivotal_runtime import contract
 from pivotal_runtime.auth import TokenVerifier
+from pivotal_runtime.decoding import DecodingInterceptor
 from pivotal_runtime.errors import Unimplemented
 from pivotal_runtime.kit.domain import Domain, ServiceDeps
 from pivotal_runtime.kit.jobs import JobRunner
@@ -122,6 +123,7 @@ class ServiceHost:
                 RequestIdInterceptor(),
                 AccessLogInterceptor(),
                 ErrorInterceptor(self.name),
+                DecodingInterceptor(),  # before anything reads the request
                 AuthInterceptor(verifier, contract.method_rules()),
                 ValidationInterceptor(self._implemented),
             ],

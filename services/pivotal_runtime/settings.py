@@ -5,6 +5,7 @@ No other module reads `os.environ`: the CLI builds a `Settings` and passes it do
 
 from __future__ import annotations
 
+import os
 import re
 from enum import Enum
 from pathlib import Path
@@ -22,6 +23,14 @@ DEFAULT_PORTS: dict[str, int] = {
 }
 
 
+def default_state_dir() -> Path:
+    """Embedded mode's data, wherever the command is typed: the per-user data folder of the
+    XDG base directory spec (`$XDG_DATA_HOME/pivotal-flow`, else
+    `~/.local/share/pivotal-flow`). `PIVOTAL_STATE_DIR` overrides it."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "pivotal-flow"
+
+
 class Mode(str, Enum):
     EMBEDDED = "embedded"
     SERVICES = "services"
@@ -34,8 +43,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIVOTAL_", extra="ignore", frozen=True)
 
     mode: Mode = Mode.EMBEDDED
-    # Where embedded mode keeps its SQLite files, mail folder and development keys.
-    state_dir: Path = Path(".state")
+    # Where embedded mode keeps its SQLite files, mail folder and development keys (always
+    # made absolute; the default does not depend on the current folder).
+    state_dir: Path = Field(default_factory=default_state_dir)
     # PostgreSQL URL (services/mesh modes), e.g. postgresql+psycopg://user@host:5432/pivotal.
     # Each service uses its own schema (`identity`, `quotation`, ...) in that database.
     database_url: str | None = None
@@ -102,6 +112,11 @@ class Settings(BaseSettings):
     entitlements_allow_when_unimplemented: bool = True
     # Timeout of an entitlement check.
     entitlement_timeout_seconds: float = Field(2.0, gt=0, le=30)
+
+    @field_validator("state_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
 
     @field_validator("log_level")
     @classmethod

@@ -173,3 +173,29 @@ def test_gateway_settings_from_the_environment(monkeypatch):
 ])
 def test_lua_patterns_of_path_templates(template, pattern):
     assert lua_pattern(template) == pattern
+
+
+def test_render_prints_the_configuration_it_wrote(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "pivotal_gateway", "render"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**os.environ, "PIVOTAL_GATEWAY_CONFIG_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed == json.loads((tmp_path / "envoy.json").read_text())
+    assert str(tmp_path / "envoy.json") in result.stderr
+
+
+def test_the_admin_interface_is_an_owner_only_socket(rendered):
+    config, _ = rendered
+    pipe = config["admin"]["address"]["pipe"]
+    assert pipe["mode"] == 0o600 and pipe["path"].endswith("admin.sock")
+    probe = next(listener for listener in config["static_resources"]["listeners"]
+                 if listener["name"] == "probe")
+    routes = probe["filter_chains"][0]["filters"][0]["typed_config"]["route_config"][
+        "virtual_hosts"][0]["routes"]
+    assert {r["match"].get("path") for r in routes if "route" in r} == {
+        "/ready", "/stats/prometheus"}

@@ -173,13 +173,20 @@ def test_unknown_json_field_is_refused(stack, token):
     assert reply.status == 400
     body = reply.json()
     assert body["code"] == 3 and "colour" in body["message"]
-    assert _details(body)["BadRequest"]["fieldViolations"][0]["field"] == "colour"
+    # Paths name proto fields from the request message (the body is its `customer` field).
+    assert _details(body)["BadRequest"]["fieldViolations"][0]["field"] == "customer.colour"
+    assert _details(body)["ErrorInfo"]["reason"] == "INVALID_ARGUMENT"
+    escaped = stack.request("POST", "/v1/customers", b'{"displayName": "A", "\\u0063olour": 1}',
+                            token=token)
+    assert escaped.status == 400, escaped.body
+    assert _details(escaped.json())["BadRequest"]["fieldViolations"][0]["field"] == \
+        "customer.colour"
     nested = stack.request("POST", "/v1/quotes", {
         "title": "T", "lineItems": [{"description": "a"}, {"description": "b", "colour": 1}]},
         token=token)
     assert nested.status == 400, nested.body
     assert _details(nested.json()).get("BadRequest", nested.json())["fieldViolations"][0]["field"] == \
-        "lineItems[1].colour"
+        "quote.line_items[1].colour"
     custom = stack.request("POST", "/v1/quotes/q-1:approve", {"etag": "e", "colour": 1},
                            token=token)
     assert custom.status == 400
@@ -267,7 +274,8 @@ def test_headers_gRPC_cannot_carry_do_not_break_the_call(stack, token):
 def test_body_over_the_limit_is_refused(stack, token):
     reply = stack.request("POST", "/v1/customers", {"displayName": "x" * 100_000}, token=token)
     assert reply.status == 413
-    assert reply.json()["code"] == 3
+    assert reply.json()["code"] == 8  # RESOURCE_EXHAUSTED
+    assert _details(reply.json())["ErrorInfo"]["reason"] == "REQUEST_TOO_LARGE"
 
 
 def test_unavailable_is_retried_only_for_idempotent_methods(stack, token):
@@ -361,7 +369,7 @@ def test_access_log_is_json_without_tokens(stack, token):
     assert entry["method"] == "GET"
     assert entry["path"] == "/v1/customers/c-log"
     assert entry["route"] == GET_CUSTOMER.lstrip("/")
-    assert entry["status"] == 200 and entry["grpc_status"] == 0
+    assert entry["status"] == 200 and entry["grpc_status"] == "0"
     assert isinstance(entry["duration_ms"], int)
     text = stack.log_path.read_text()
     assert token not in text and token.split(".")[1] not in text

@@ -24,7 +24,9 @@ def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = f"<{uuid.uuid4().hex}@pivotal.local>"
-    message.set_content(body)
+    # Plain 7bit (8bit when not ASCII), never quoted-printable: links and tokens stay
+    # copyable from the mail's source (quoted-printable would break them with `=` line ends).
+    message.set_content(body, cte="7bit" if body.isascii() else "8bit")
     return message
 
 

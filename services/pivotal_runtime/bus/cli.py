@@ -37,7 +37,7 @@ def _check_service(service: str) -> None:
 @dlq_app.command("list")
 def list_command(
     service: ServiceArgument,
-    limit: Annotated[int, typer.Option(help="show at most this many")] = 100,
+    limit: Annotated[int, typer.Option(metavar="N", help="show at most this many")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
     prefix: PrefixOption = "pivotal",
 ) -> None:
@@ -65,7 +65,7 @@ def list_command(
 @dlq_app.command("replay")
 def replay_command(
     service: ServiceArgument,
-    event_id: Annotated[list[str] | None, typer.Option("--id", help="event id to replay "
+    event_id: Annotated[list[str] | None, typer.Option("--id", metavar="EVENT_ID", help="event id to replay "
                                                        "(repeatable)")] = None,
     replay_all: Annotated[bool, typer.Option("--all", help="replay every dead letter")] = False,
     prefix: PrefixOption = "pivotal",
@@ -95,17 +95,23 @@ def replay_command(
 
 @events_app.command("bench")
 def bench_command(
-    events: Annotated[int, typer.Option(help="events per phase")] = 20_000,
-    rate: Annotated[float, typer.Option(help="offered events/s in the lag phase")] = 500.0,
-    seconds: Annotated[float, typer.Option(help="length of the lag phase")] = 10.0,
-    writers: Annotated[int, typer.Option(help="writer threads in the live phase")] = 4,
+    events: Annotated[int, typer.Option(metavar="N", help="events per phase")] = 20_000,
+    rate: Annotated[float, typer.Option(metavar="PER_SECOND", help="offered events/s in the lag phase")] = 500.0,
+    seconds: Annotated[float, typer.Option(metavar="SECONDS", help="length of the lag phase")] = 10.0,
+    writers: Annotated[int, typer.Option(metavar="N", help="writer threads in the live phase")] = 4,
 ) -> None:
     """Throughput and lag of outbox → RabbitMQ → consumer on PIVOTAL_DATABASE_URL (PostgreSQL)."""
     from pivotal_runtime.bus.bench import run_bench
 
-    settings = _broker_settings()
-    if not (settings.database_url or "").startswith("postgresql"):
-        raise typer.BadParameter("set PIVOTAL_DATABASE_URL to a PostgreSQL URL")
+    settings = load_settings()
+    missing = [name for name, ok in (
+        ("PIVOTAL_AMQP_URL (RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/%2F)",
+         bool(settings.amqp_url)),
+        ("PIVOTAL_DATABASE_URL (PostgreSQL, e.g. postgresql+psycopg://postgres@127.0.0.1/"
+         "pivotal)", (settings.database_url or "").startswith("postgresql"))) if not ok]
+    if missing:
+        raise typer.BadParameter("the benchmark runs against a real RabbitMQ and PostgreSQL: "
+                                 "set " + " and ".join(missing))
     report = run_bench(settings, events=events, rate=rate, lag_seconds=seconds, writers=writers,
                        progress=lambda line: typer.echo(line, err=True))
     for line in report.lines():

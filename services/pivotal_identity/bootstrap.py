@@ -20,6 +20,7 @@ from pivotal_identity.adapters.mail import BackgroundMailer, FolderMailSender, S
 from pivotal_identity.adapters.signing import JwtKeys
 from pivotal_identity.adapters.totp import PyOtpTotp
 from pivotal_identity.adapters.uow import IdentityUnitOfWork
+from pivotal_identity.application.access import CurrentAccess
 from pivotal_identity.application.auth import AuthService, PasswordGuard, TokenIssuer
 from pivotal_identity.application.common import Deps
 from pivotal_identity.application.credentials import CredentialsService
@@ -36,6 +37,7 @@ from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims
 from pivotal_identity.settings import IdentitySettings
 
+
 @dataclass
 class IdentityApp:
     deps: Deps
@@ -51,6 +53,7 @@ class IdentityApp:
     roles: RolesService
     keys: KeysService
     service_accounts: ServiceAccountsService
+    access: CurrentAccess
 
     def clock(self) -> datetime:
         return self.deps.clock()
@@ -134,10 +137,11 @@ def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None 
     guard = PasswordGuard(deps)
     issuer = TokenIssuer(deps)
     auth = AuthService(deps, guard, issuer)
+    access = CurrentAccess(deps)
     return IdentityApp(
         deps=deps, keyring=keyring, mailer=mailer,
         organizations=OrganizationsService(deps), users=UsersService(deps),
         invitations=InvitationsService(deps), auth=auth, sessions=SessionsService(deps),
         credentials=CredentialsService(deps, auth), mfa=MfaService(deps, auth),
-        roles=RolesService(deps), keys=KeysService(deps, keyring, verifier),
-        service_accounts=ServiceAccountsService(deps, issuer))
+        roles=RolesService(deps), keys=KeysService(deps, keyring, verifier, access),
+        service_accounts=ServiceAccountsService(deps, issuer), access=access)

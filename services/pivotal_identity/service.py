@@ -10,9 +10,11 @@ from pivotal_identity.settings import IdentitySettings
 
 
 def domain_of(app: IdentityApp) -> Domain:
-    """Identity verifies its own tokens from its key store (no JWKS call to itself)."""
+    """Identity verifies its own tokens from its key store (no JWKS call to itself) and
+    checks them against its current state (`CurrentAccess`), not a revocation view."""
     return Domain(registrations=[lambda server: add_all(server, app)],
-                  unit_of_work=app.deps.uow, key_source=app.keyring, application=app)
+                  unit_of_work=app.deps.uow, key_source=app.keyring, access=app.access,
+                  application=app)
 
 
 def build(deps: ServiceDeps, settings: IdentitySettings | None = None, **overrides) -> Domain:

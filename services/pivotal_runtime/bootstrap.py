@@ -59,13 +59,20 @@ def build_host(settings: Settings, service: str, *, keys: KeySource | None = Non
 def host_of(deps: ServiceDeps, domain: Domain, verifier: TokenVerifier, *,
             port: int | None = None, broker: InProcessBroker | None = None) -> ServiceHost:
     """The host serving `domain`: its servicers, its event bus, its job runner."""
+    from pivotal_runtime.bus.memory import InProcessBroker
     from pivotal_runtime.bus.service_bus import build_service_bus
+    from pivotal_runtime.revocation_feed import build_revocation_feed
 
+    if broker is None and not deps.settings.amqp_url:
+        broker = InProcessBroker()  # shared by this host's bus and its revocation feed
     bus = build_service_bus(deps.settings, deps.name, deps.database, domain.subscriptions,
                             broker=broker, unit_of_work=domain.unit_of_work) \
         if runs_bus(deps.settings) else None
     jobs = JobRunner(deps.database, domain.jobs, clock=deps.clock) if domain.jobs else None
-    return ServiceHost(deps, verifier, domain=domain, port=port, bus=bus, jobs=jobs)
+    revocations = None if domain.access is not None else build_revocation_feed(
+        deps.settings, deps.name, broker=broker, channels=deps.channels, clock=deps.clock)
+    return ServiceHost(deps, verifier, domain=domain, port=port, bus=bus, jobs=jobs,
+                       revocations=revocations)
 
 
 def build_hosts(settings: Settings, services: Iterable[str]) -> list[ServiceHost]:

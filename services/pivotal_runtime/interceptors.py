@@ -19,6 +19,7 @@ from pivotal_runtime.db import unavailable_error
 from pivotal_runtime.errors import DomainError, PermissionDenied, Unauthenticated
 from pivotal_runtime.logs import log_fields
 from pivotal_runtime.metrics import MethodMetrics
+from pivotal_runtime.revocation import AccessCheck
 from pivotal_runtime.status import to_status
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -154,11 +155,16 @@ class ErrorInterceptor(_WrappingInterceptor):
 
 
 class AuthInterceptor(_WrappingInterceptor):
-    """Verifies the bearer token and enforces the permission the contract option names."""
+    """Verifies the bearer token, asks `access` whether it still stands (revocations; identity
+    answers from its current state, with the caller's current permissions), then enforces the
+    workload and permission the contract option names: a revoked token is UNAUTHENTICATED
+    `TOKEN_REVOKED` whatever the permission."""
 
-    def __init__(self, verifier: TokenVerifier, rules: dict[str, MethodRule]) -> None:
+    def __init__(self, verifier: TokenVerifier, rules: dict[str, MethodRule],
+                 access: AccessCheck | None = None) -> None:
         self._verifier = verifier
         self._rules = rules
+        self._access = access
 
     def wrap(self, behavior, method, streaming_response):
         rule = self._rules.get(method)
@@ -166,7 +172,7 @@ class AuthInterceptor(_WrappingInterceptor):
             return behavior
 
         def authorized(request, context):
-            principal = self._authenticate(rule, context)
+            principal = self._authenticate(rule, context, method)
             token = call_context.bind_principal(principal)
             try:
                 return behavior(request, context)
@@ -175,15 +181,18 @@ class AuthInterceptor(_WrappingInterceptor):
 
         return authorized
 
-    def _authenticate(self, rule: MethodRule | None, context) -> call_context.Principal | None:
+    def _authenticate(self, rule: MethodRule | None, context, method: str
+                      ) -> call_context.Principal | None:
         if rule is None:
             raise PermissionDenied("this method declares no authorization rule")
         token = bearer_token(context.invocation_metadata())
         if rule.public:
-            return self._optional_principal(token)
+            return self._optional_principal(token, method)
         if token is None:
             raise Unauthenticated("this call needs a bearer token", reason="TOKEN_MISSING")
         principal = self._verifier.verify(token)
+        if self._access is not None:
+            principal = self._access.current(principal, method)
         if rule.workload_only and not principal.is_workload(rule.callers):
             raise PermissionDenied(
                 "this method is internal: only the service tokens of "
@@ -196,12 +205,16 @@ class AuthInterceptor(_WrappingInterceptor):
             )
         return principal
 
-    def _optional_principal(self, token: str | None) -> call_context.Principal | None:
+    def _optional_principal(self, token: str | None, method: str
+                            ) -> call_context.Principal | None:
         # A public RPC ignores a bad token rather than refusing the call (a stale token left
         # in a client must not block logging in again).
         if token is None:
             return None
         try:
-            return self._verifier.verify(token)
+            principal = self._verifier.verify(token)
+            if self._access is not None:
+                principal = self._access.current(principal, method)
+            return principal
         except Unauthenticated:
             return None

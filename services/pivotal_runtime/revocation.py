@@ -14,8 +14,10 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from pivotal_runtime.context import Principal
+from pivotal_runtime.errors import Unauthenticated
 
 
 class Scope(Enum):
@@ -83,3 +85,26 @@ class RevocationView:
         horizon = self._clock() - self._retention
         for slot in [s for s, r in self._entries.items() if r.revoked_at < horizon]:
             del self._entries[slot]
+
+
+class AccessCheck(Protocol):
+    """What the auth interceptor asks about a verified token before its permission: the
+    principal to serve (possibly with current permissions), or Unauthenticated."""
+
+    def current(self, principal: Principal, method: str = "") -> Principal: ...
+
+
+class RevocationCheck:
+    """Every service's access check: refuses a token its revocation view covers."""
+
+    def __init__(self, view: RevocationView) -> None:
+        self.view = view
+
+    def current(self, principal: Principal, method: str = "") -> Principal:
+        revocation = self.view.revocation_of(principal)
+        if revocation is not None:
+            raise Unauthenticated(
+                f"this token was revoked ({revocation.scope.value}"
+                f"{': ' + revocation.reason if revocation.reason else ''}); sign in again",
+                reason="TOKEN_REVOKED")
+        return principal

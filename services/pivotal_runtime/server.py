@@ -19,14 +19,15 @@ from pivotal_runtime import contract
 from pivotal_runtime.auth import TokenVerifier
 from pivotal_runtime.decoding import DecodingInterceptor
 from pivotal_runtime.errors import Unimplemented
-from pivotal_runtime.kit.domain import Domain, ServiceDeps
-from pivotal_runtime.kit.jobs import JobRunner
 from pivotal_runtime.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
     ErrorInterceptor,
     RequestIdInterceptor,
 )
+from pivotal_runtime.kit.domain import Domain, ServiceDeps
+from pivotal_runtime.kit.jobs import JobRunner
+from pivotal_runtime.revocation_feed import RevocationFeed
 from pivotal_runtime.validation import ValidationInterceptor
 
 log = logging.getLogger("pivotal.server")
@@ -102,6 +103,7 @@ class ServiceHost:
         extra_registrations: list = (),
         bus: Bus | None = None,
         jobs: JobRunner | None = None,
+        revocations: RevocationFeed | None = None,
     ) -> None:
         # `extra_registrations`: servicers of tests standing in for a domain.
         settings = deps.settings
@@ -110,6 +112,8 @@ class ServiceHost:
         self.bus = bus
         self.jobs = jobs
         self.domain = domain or Domain()
+        self.revocations = revocations
+        access = self.domain.access or (revocations.check if revocations else None)
         self._grace = settings.grace_period_seconds
         self._probe_interval = settings.health_probe_interval_seconds
         self._draining = threading.Event()
@@ -124,7 +128,7 @@ class ServiceHost:
                 AccessLogInterceptor(),
                 ErrorInterceptor(self.name),
                 DecodingInterceptor(),  # before anything reads the request
-                AuthInterceptor(verifier, contract.method_rules()),
+                AuthInterceptor(verifier, contract.method_rules(), access),
                 ValidationInterceptor(self._implemented),
             ],
             options=server_options(settings),
@@ -155,6 +159,8 @@ class ServiceHost:
 
     def start(self) -> None:
         self.server.start()
+        if self.revocations is not None:
+            self.revocations.start()
         if self.bus is not None:
             self.bus.start()
         if self.jobs is not None:
@@ -191,6 +197,8 @@ class ServiceHost:
         self._stopped.set()
         if self.jobs is not None:
             self.jobs.stop()
+        if self.revocations is not None:
+            self.revocations.stop()
         if self.bus is None:
             return done
         bus, finished = self.bus, threading.Event()

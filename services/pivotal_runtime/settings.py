@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     # Internal calls as this workload (pivotal_runtime.kit.service_tokens): its client secret
     # for identity's IssueServiceToken (the client id is the workload's name).
     workload_client_secret: SecretStr | None = None
+    # Access revocations (pivotal_runtime.revocation_feed): how often each process pulls
+    # identity's ListRevocations as a backstop of the AccessRevoked events, and how long it
+    # remembers a revocation (at least identity's access token lifetime plus the leeway).
+    revocation_pull_interval_seconds: float = Field(5.0, gt=0, le=300)
+    revocation_retention_seconds: float = Field(86_460.0, gt=0)
     # Seconds before a cached service token's expiry at which a new one is fetched.
     service_token_refresh_margin_seconds: float = Field(60.0, ge=0, le=3_600)
     # While billing does not implement CheckEntitlement, an UNIMPLEMENTED answer counts as

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +36,7 @@ from pivotal_identity.domain.model import (
     MfaSetup,
     Organization,
     OrganizationState,
+    RevocationRecord,
     RevokeReason,
     Role,
     ServiceAccount,
@@ -557,3 +557,99 @@ class SigningKeyRepository:
             expire_time=key.expire_time, update_time=key.update_time, version=key.version))
         if result.rowcount != 1:
             raise Aborted("the signing key was rotated concurrently; retry")
+
+
+def _latest_revocation(slots: Iterable[tuple[str, str]]):
+    """A scalar subquery: the latest revocation (ms) of any of `slots` ((scope, key) pairs)."""
+    r = t.revocations.c
+    return (sa.select(sa.func.max(r.revoke_time_ms))
+            .where(sa.or_(*(sa.and_(r.scope == scope, r.key == key) for scope, key in slots)))
+            .scalar_subquery())
+
+
+@dataclasses.dataclass
+class UserStanding:
+    """A user token's current state, read in one statement: its session, its user with the
+    roles and the custom roles' permissions, and the latest revocation covering the token."""
+
+    session_state: str
+    session_user_id: str
+    user: User
+    custom_permissions: dict[str, list[str]]
+    revoked_ms: int | None
+
+
+@dataclasses.dataclass
+class AccountStanding:
+    account: ServiceAccount
+    revoked_ms: int | None
+
+
+class AccessRepository:
+    """Reads for the per-request authorization of identity's own RPCs and the revocation
+    log (its writes and KeyService.ListRevocations)."""
+
+    def __init__(self, session: DbSession) -> None:
+        self._s = session
+
+    def user_standing(self, session_id: str, organization_id: str,
+                      slots: list[tuple[str, str]]) -> UserStanding | None:
+        statement = (
+            sa.select(t.sessions.c.state.label("session_state"),
+                      t.sessions.c.user_id.label("session_user_id"), t.users,
+                      t.login_attempts.c.locked_until, t.user_roles.c.role_id,
+                      t.roles.c.permissions.label("role_permissions"),
+                      _latest_revocation(slots).label("revoked_ms"))
+            .select_from(
+                t.sessions.join(t.users, sa.and_(t.users.c.id == t.sessions.c.user_id,
+                                                 t.users.c.organization_id == organization_id))
+                .outerjoin(t.login_attempts, t.login_attempts.c.email == t.users.c.email)
+                .outerjoin(t.user_roles, t.user_roles.c.user_id == t.users.c.id)
+                .outerjoin(t.roles, sa.and_(t.roles.c.id == t.user_roles.c.role_id,
+                                            t.roles.c.organization_id == t.users.c.organization_id)))
+            .where(t.sessions.c.id == session_id)
+            .order_by(t.user_roles.c.role_id))
+        rows = self._s.execute(statement).all()
+        if not rows:
+            return None
+        first = rows[0]
+        now = datetime.now(UTC)
+        locked = first.locked_until if first.locked_until and first.locked_until > now else None
+        roles = [row.role_id for row in rows if row.role_id is not None]
+        custom = {row.role_id: list(row.role_permissions) for row in rows
+                  if row.role_permissions is not None}
+        user = from_row(User, first, {"state": UserState, "origin": UserOrigin},
+                        role_ids=roles, lock_expire_time=locked)
+        return UserStanding(first.session_state, first.session_user_id, user, custom,
+                            first.revoked_ms)
+
+    def account_standing(self, organization_id: str, account_id: str,
+                         slots: list[tuple[str, str]]) -> AccountStanding | None:
+        row = self._s.execute(sa.select(t.service_accounts,
+                                        _latest_revocation(slots).label("revoked_ms"))
+                              .where(t.service_accounts.c.id == account_id,
+                                     t.service_accounts.c.organization_id == organization_id)
+                              ).first()
+        if row is None:
+            return None
+        account = from_row(ServiceAccount, row, {"state": ServiceAccountState},
+                           permissions=list(row.permissions))
+        return AccountStanding(account, row.revoked_ms)
+
+    def latest_revocation(self, slots: list[tuple[str, str]]) -> int | None:
+        return self._s.execute(sa.select(_latest_revocation(slots))).scalar()
+
+    def revoke(self, revocation: RevocationRecord) -> None:
+        self._s.execute(sa.insert(t.revocations).values(**dataclasses.asdict(revocation)))
+
+    def revocations_since(self, since_ms: int, limit: int) -> list[RevocationRecord]:
+        r = t.revocations.c
+        rows = self._s.execute(sa.select(r.organization_id, r.scope, r.key, r.revoke_time_ms,
+                                         r.reason)
+                               .where(r.revoke_time_ms > since_ms)
+                               .order_by(r.revoke_time_ms, r.id).limit(limit)).all()
+        return [RevocationRecord(**row._mapping) for row in rows]
+
+    def purge_revocations(self, before_ms: int) -> int:
+        return self._s.execute(sa.delete(t.revocations).where(
+            t.revocations.c.revoke_time_ms < before_ms)).rowcount or 0

@@ -99,6 +99,10 @@ login_attempts = Table(
     Column("failed_count", Integer, nullable=False),
     Column("window_start", UtcDateTime(), nullable=True),
     Column("locked_until", UtcDateTime(), nullable=True),
+    # Set on the per-client counters (`email` then holds the counter's key): the account they
+    # count for, so that unlocking the account clears them too.
+    Column("account_email", String(254), nullable=True),
+    Index("ix_login_attempts_account", "account_email"),
 )
 
 sessions = Table(
@@ -227,4 +231,21 @@ signing_keys = Table(
     Column("update_time", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
     UniqueConstraint("active_marker", name="uq_signing_keys_active"),
+)
+
+# Access revocations (pivotal_runtime.revocation): what AccessRevoked events said, kept for
+# identity's own checks and for KeyService.ListRevocations; purged once no token they could
+# refuse is still valid.
+revocations = Table(
+    "revocations", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("organization_id", String(64), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("key", String(140), nullable=False),
+    # Milliseconds since the epoch (the precision of a token's `iat`).
+    Column("revoke_time_ms", BigInteger, nullable=False),
+    Column("reason", String(64), nullable=False),
+    Index("ix_revocations_scope_key", "scope", "key", "revoke_time_ms"),
+    Index("ix_revocations_time", "revoke_time_ms"),
 )

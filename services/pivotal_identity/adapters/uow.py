@@ -23,3 +23,4 @@ class IdentityUnitOfWork(UnitOfWork):
         self.mfa = r.MfaRepository(session)
         self.service_accounts = r.ServiceAccountRepository(session)
         self.signing_keys = r.SigningKeyRepository(session)
+        self.access = r.AccessRepository(session)

@@ -11,7 +11,7 @@ from pivotal_runtime.errors import ViolationCollector
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.logs import log_fields
 
-from pivotal_identity.application import events
+from pivotal_identity.application import events, revocations
 from pivotal_identity.application.common import (
     Deps,
     require_user,
@@ -22,6 +22,7 @@ from pivotal_identity.domain.model import (
     AuthenticationMethod,
     RevokeReason,
     Session,
+    SessionState,
     User,
     new_id,
 )
@@ -150,6 +151,8 @@ def revoke_sessions(uow, sessions: list[Session], reason: RevokeReason, actor: s
     for session in sessions:
         if session.revoke(reason, now):
             uow.sessions.update(session)
+            revocations.revoke_session(uow, session.organization_id, session.id, reason.value,
+                                       now)
             events.publish(uow, events.session_revoked(session, actor),
                            aggregate_id=session.id, organization_id=session.organization_id)
             count += 1
@@ -279,13 +282,13 @@ class AuthService:
     def logout(self, caller: Caller, all_sessions: bool) -> None:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = caller
             require_user(caller)
-            if all_sessions:
-                sessions = uow.sessions.active_of_users([caller.subject])
-            else:
-                session = uow.sessions.get(caller.session_id)
-                sessions = [session] if session and session.user_id == caller.subject else []
+            session = uow.sessions.get(caller.session_id)
+            if session is None or session.user_id != caller.subject \
+                    or session.state is SessionState.REVOKED:
+                return  # already logged out: OK, and a revoked token ends nothing more
+            sessions = uow.sessions.active_of_users([caller.subject]) if all_sessions \
+                else [session]
             revoke_sessions(uow, sessions, RevokeReason.LOGOUT, caller.subject, now)
             uow.commit()
 

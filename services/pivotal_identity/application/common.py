@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from pivotal_runtime.cache import TenantCache
 from pivotal_runtime.errors import (
     FieldViolation,
     InvalidArgument,
@@ -76,6 +77,10 @@ class Deps:
     leeway: timedelta
     settings: Any  # IdentitySettings
     keyring: Any = None  # KeyRing, set by the bootstrap once built
+    # Organizations as GetMe shows them; every change of one invalidates it after commit
+    # (other worker processes: within the TTL; access itself never depends on it).
+    organizations: TenantCache = field(
+        default_factory=lambda: TenantCache("identity.organizations", ttl=30.0))
 
 
 def is_owner(caller: Caller) -> bool:
@@ -112,10 +117,26 @@ def organization_of(uow, caller: Caller) -> Organization:
     return organization
 
 
-def guard_owner_target(caller: Caller, target: User) -> None:
-    """Only an owner may act on an owner."""
-    if rbac.OWNER in target.role_ids and not is_owner(caller):
+def guard_acting_on(caller: Caller, target: rbac.Standing) -> None:
+    """The one rule for acting on another principal (`rbac.why_not_act_on`), with the
+    caller's current roles and permissions (the auth interceptor read them from the store)."""
+    problem = rbac.why_not_act_on(rbac.Standing(caller.roles, caller.permissions), target)
+    if problem == ("role_id", rbac.OWNER):
         raise errors.privilege_escalation(role_id=rbac.OWNER)
+    if problem:
+        raise errors.privilege_escalation(permission=problem[1])
+
+
+def standing_of(uow, user: User) -> rbac.Standing:
+    custom = uow.roles.permissions_of(user.organization_id,
+                                      [r for r in user.role_ids if not rbac.is_built_in(r)])
+    return rbac.Standing(frozenset(user.role_ids),
+                         rbac.effective_permissions(user.role_ids, custom))
+
+
+def guard_user_target(uow, caller: Caller, target: User) -> None:
+    """`caller` may change, reset, deactivate or delete `target`, or act for it."""
+    guard_acting_on(caller, standing_of(uow, target))
 
 
 def guard_not_self(caller: Caller, target: User) -> None:

@@ -13,7 +13,7 @@ from pivotal_identity.application.common import (
     Deps,
     checked,
     guard_not_self,
-    guard_owner_target,
+    guard_user_target,
     password_rule,
     raise_violations,
     require_user,
@@ -62,7 +62,7 @@ class CredentialsService:
             checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_not_self(caller, user)
-            guard_owner_target(caller, user)
+            guard_user_target(uow, caller, user)
             if user.state not in (UserState.ACTIVE, UserState.PENDING):
                 from pivotal_runtime.errors import InvalidState
 

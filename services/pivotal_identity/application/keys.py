@@ -15,15 +15,16 @@ from pivotal_runtime.errors import Aborted, Unauthenticated
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.paging import after_in_memory, page_request
 from pivotal_runtime.logs import log_fields
-from pivotal_runtime.permissions import permissions_of
 
+from pivotal_identity.application import revocations
+from pivotal_identity.application.access import CurrentAccess
 from pivotal_identity.application.common import (
     Deps,
     checked,
 )
 from pivotal_identity.domain import errors
 from pivotal_identity.domain.keys import earliest_rotation, published_keys, retirement_overlap
-from pivotal_identity.domain.model import SessionState, SigningKey, SigningKeyState
+from pivotal_identity.domain.model import RevocationRecord, SigningKey, SigningKeyState
 
 audit = logging.getLogger("pivotal.audit")
 UNKNOWN_KID_REFRESH_SECONDS = 1.0
@@ -145,10 +146,21 @@ class Validation:
 
 
 class KeysService:
-    def __init__(self, deps: Deps, keyring: KeyRing, verifier: TokenVerifier) -> None:
+    def __init__(self, deps: Deps, keyring: KeyRing, verifier: TokenVerifier,
+                 access: CurrentAccess) -> None:
         self._deps = deps
         self._keyring = keyring
         self._verifier = verifier
+        self._access = access
+
+    def revocations(self, since: datetime | None) -> tuple[list[RevocationRecord], datetime]:
+        """The revocation log after `since` (every service's backstop of AccessRevoked),
+        with the time it was read."""
+        now = self._deps.clock()
+        retention = (self._deps.tokens.access_ttl + self._deps.leeway).total_seconds()
+        since_ms = round(since.timestamp() * 1000) if since is not None else None
+        with self._deps.uow(read_only=True) as uow:
+            return revocations.since(uow, since_ms, now, retention), now
 
     def jwks(self) -> list[dict]:
         return [k.public_jwk for k in self._keyring.published()]
@@ -203,10 +215,8 @@ class KeysService:
         import jwt  # claims already verified above; read them for the answer
 
         claims = jwt.decode(token, options={"verify_signature": False})
-        if principal.session_id:
-            with self._deps.uow() as uow:
-                session = uow.sessions.get(principal.session_id)
-            if session is None or session.state is SessionState.REVOKED:
-                return Validation(False, "SESSION_REVOKED", claims)
-        return Validation(True, "", claims,
-                          permissions_of(principal.roles, claims.get("perms", [])))
+        try:  # revoked, deactivated, deleted: what identity's own RPCs would refuse
+            principal = self._access.current(principal, "")
+        except Unauthenticated as error:
+            return Validation(False, error.reason, claims)
+        return Validation(True, "", claims, principal.permissions)

@@ -13,7 +13,7 @@ from pivotal_identity.application.common import (
     Deps,
     checked,
     guard_not_self,
-    guard_owner_target,
+    guard_user_target,
     require_user,
     user_in,
 )
@@ -162,7 +162,7 @@ class MfaService:
             checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_not_self(caller, user)
-            guard_owner_target(caller, user)
+            guard_user_target(uow, caller, user)
             setup = _setup(uow, user.id, user.organization_id, now)
             if setup.enabled or setup.pending_secret is not None:
                 self._clear(uow, caller, setup, now)

@@ -11,7 +11,7 @@ from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.resources import check_etag
 
-from pivotal_identity.application import events
+from pivotal_identity.application import events, revocations
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
@@ -166,6 +166,7 @@ class OrganizationsService:
                 events.publish(uow, events.organization_updated(organization, changed,
                                                                 caller.subject),
                                aggregate_id=organization.id, organization_id=organization.id)
+                uow.after_commit(deps.organizations.invalidator(organization.id))
                 uow.commit()
             return organization
 
@@ -184,6 +185,8 @@ class OrganizationsService:
             uow.organizations.update(organization)
             sessions = uow.sessions.active_of_users(uow.users.ids_of_organization(organization.id))
             revoke_sessions(uow, sessions, RevokeReason.ORGANIZATION_DELETED, caller.subject, now)
+            revocations.revoke_organization(uow, organization.id, "ORGANIZATION_DELETED", now)
             events.publish(uow, events.organization_deleted(organization, caller.subject),
                            aggregate_id=organization.id, organization_id=organization.id)
+            uow.after_commit(deps.organizations.invalidator(organization.id))
             uow.commit()

@@ -10,10 +10,11 @@ from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.paging import after_in_memory, page_request
 from pivotal_runtime.kit.resources import check_etag
 
-from pivotal_identity.application import events
+from pivotal_identity.application import events, revocations
 from pivotal_identity.application.common import (
     Deps,
     checked,
+    guard_user_target,
     is_owner,
     text,
     user_in,
@@ -186,10 +187,15 @@ class RolesService:
             if missing:
                 raise errors.privilege_escalation(permission=missing)
             values = self._validated(v, uow, caller, data, fields, except_id=role.id)
+            regranted = "permissions" in values and \
+                set(role.permissions) != set(values["permissions"])
             for name, value in values.items():
                 setattr(role, name, value)
             role.touch(now)
             uow.roles.update(role)
+            if regranted:
+                revocations.revoke_role(uow, role.organization_id, role.id,
+                                        "ROLE_PERMISSIONS_CHANGED", now)
             uow.commit()
             return self._with_count(uow, role)
 
@@ -214,8 +220,11 @@ class RolesService:
                 raise NotFound("role", role_id)
             check_etag(etag, user.etag, f"users/{user_id}")
             check_can_grant(caller, role)
+            guard_user_target(uow, caller, user)
             if user.grant(role.id, now):
                 uow.users.update(user)
+                revocations.revoke_principal(uow, user.organization_id, user.id,
+                                             "ROLE_CHANGED", now)
                 events.publish(uow, events.role_assigned(user, role.id, role.display_name,
                                                          caller.subject, now),
                                aggregate_id=user.id, organization_id=user.organization_id)
@@ -232,12 +241,15 @@ class RolesService:
             role = find_role(uow, caller.organization_id, role_id)
             if role is not None:
                 check_can_grant(caller, role)
+            guard_user_target(uow, caller, user)
             if role_id == rbac.OWNER and role_id in user.role_ids \
                     and user.state is UserState.ACTIVE \
                     and uow.users.active_owner_ids(caller.organization_id) == [user.id]:
                 raise errors.last_owner()
             if user.revoke(role_id, now):
                 uow.users.update(user)
+                revocations.revoke_principal(uow, user.organization_id, user.id,
+                                             "ROLE_CHANGED", now)
                 events.publish(uow, events.role_revoked(
                     user, role_id, role.display_name if role else role_id, caller.subject, now),
                     aggregate_id=user.id, organization_id=user.organization_id)

@@ -18,10 +18,12 @@ from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.paging import page_request
 from pivotal_runtime.kit.resources import check_etag
 
+from pivotal_identity.application import revocations
 from pivotal_identity.application.auth import TokenIssuer
 from pivotal_identity.application.common import (
     Deps,
     checked,
+    guard_acting_on,
     invalid,
     text,
 )
@@ -47,6 +49,10 @@ class AccountInput:
 class ServiceToken:
     access_token: str
     expires_in: int
+
+
+def guard_account_target(caller: Caller, account: ServiceAccount) -> None:
+    guard_acting_on(caller, rbac.Standing(frozenset(), frozenset(account.permissions)))
 
 
 class ServiceAccountsService:
@@ -126,13 +132,15 @@ class ServiceAccountsService:
             checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
-            missing = rbac.first_uncovered(caller.permissions, account.permissions)
-            if missing:
-                raise errors.privilege_escalation(permission=missing)
+            guard_account_target(caller, account)
+            before = set(account.permissions)
             for name, value in self._validated(uow, caller, data, fields, account.id).items():
                 setattr(account, name, value)
             account.touch(now)
             uow.service_accounts.update(account)
+            if before != set(account.permissions):
+                revocations.revoke_principal(uow, account.organization_id, account.id,
+                                             "SERVICE_ACCOUNT_PERMISSIONS_CHANGED", now)
             uow.commit()
             return account
 
@@ -142,9 +150,12 @@ class ServiceAccountsService:
             checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
+            guard_account_target(caller, account)
             if account.active:
                 account.delete(now)
                 uow.service_accounts.update(account)
+                revocations.revoke_principal(uow, account.organization_id, account.id,
+                                             "SERVICE_ACCOUNT_DELETED", now)
                 uow.commit()
 
     def rotate_secret(self, caller: Caller, account_id: str, etag: str) -> tuple[ServiceAccount, str]:
@@ -153,9 +164,12 @@ class ServiceAccountsService:
             checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
+            guard_account_target(caller, account)
             secret = new_secret("pfs_")
             account.rotate_secret(hash_secret(secret), now)
             uow.service_accounts.update(account)
+            revocations.revoke_principal(uow, account.organization_id, account.id,
+                                         "SERVICE_ACCOUNT_SECRET_ROTATED", now)
             uow.commit()
         return account, secret
 
@@ -175,8 +189,8 @@ class ServiceAccountsService:
                     organization = uow.organizations.get(organization_id)
                 if organization is None or not organization.active:
                     raise NotFound("organization", organization_id)
-            elif client_id != rbac.OPERATOR:
-                raise invalid("organization_id", "is required for a platform workload account")
+            # Without an organization, a token of no tenant ("platform"): what the operator
+            # and a workload's own platform calls (ListRevocations) use.
             token = self._issuer.sign(self._issuer.service_claims(
                 PLATFORM_SUBJECT_PREFIX + client_id, organization_id or PLATFORM_ORGANIZATION,
                 deps.catalog.platform_accounts[client_id], client_id, now))

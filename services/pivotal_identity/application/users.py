@@ -11,13 +11,13 @@ from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.paging import page_request
 from pivotal_runtime.kit.resources import check_etag
 
-from pivotal_identity.application import events, mails
+from pivotal_identity.application import events, mails, revocations
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
     checked,
     guard_not_self,
-    guard_owner_target,
+    guard_user_target,
     locale,
     organization_of,
     password_rule,
@@ -221,13 +221,13 @@ class UsersService:
         with self._deps.uow() as uow:
             checked(uow, caller)
             user = user_in(uow, caller, user_id)
-            guard_owner_target(caller, user)
+            guard_user_target(uow, caller, user)
             return self._update(caller, uow, user, data, paths, etag, ADMIN_FIELDS)
 
     def _guarded_target(self, uow, caller: Caller, user_id: str) -> User:
         user = user_in(uow, caller, user_id)
         guard_not_self(caller, user)
-        guard_owner_target(caller, user)
+        guard_user_target(uow, caller, user)
         return user
 
     def _last_owner(self, uow, user: User) -> bool:
@@ -250,6 +250,8 @@ class UsersService:
             uow.users.update(user)
             revoke_sessions(uow, uow.sessions.active_of_users([user.id]),
                             RevokeReason.USER_DEACTIVATED, caller.subject, now)
+            revocations.revoke_principal(uow, user.organization_id, user.id,
+                                         "USER_DEACTIVATED", now)
             events.publish(uow, events.user_deactivated(user, caller.subject, reason.strip()),
                            aggregate_id=user.id, organization_id=user.organization_id)
             uow.commit()
@@ -260,6 +262,7 @@ class UsersService:
         with deps.uow() as uow:
             checked(uow, caller)
             user = user_in(uow, caller, user_id)
+            guard_user_target(uow, caller, user)
             check_etag(etag, user.etag, f"users/{user_id}")
             user.reactivate(deps.clock())  # validates the state before asking billing
         check_user_limit(deps, caller.organization_id, with_invitations=False)
@@ -299,18 +302,35 @@ class UsersService:
             uow.users.update(user)
             revoke_sessions(uow, uow.sessions.active_of_users([user.id]),
                             RevokeReason.USER_DELETED, caller.subject, now)
+            revocations.revoke_principal(uow, user.organization_id, user.id, "USER_DELETED",
+                                         now)
             events.publish(uow, events.user_deleted(user, caller.subject),
                            aggregate_id=user.id, organization_id=user.organization_id)
             uow.commit()
 
-    def me(self, caller: Caller) -> tuple[User, Organization, list[str]]:
-        with self._deps.uow() as uow:
-            checked(uow, caller)
-            require_user(caller)
-            user = user_in(uow, caller, caller.subject)
-            organization = organization_of(uow, caller)
-            custom = uow.roles.permissions_of(caller.organization_id, user.role_ids)
-            return user, organization, sorted(rbac.effective_permissions(user.role_ids, custom))
+    def me(self, caller: Caller, current: User | None = None
+           ) -> tuple[User, Organization, list[str]]:
+        """The caller's profile, organization and permissions. `current`: the caller's user
+        row as the auth interceptor read it for this call (with its current permissions in
+        `caller`), so that GetMe costs no statement of its own; the organization comes from
+        the process's cache (invalidated by every change of it)."""
+        require_user(caller)
+        deps = self._deps
+        if current is not None:
+            permissions = caller.permissions
+        else:
+            with deps.uow(read_only=True) as uow:
+                checked(uow, caller)
+                current = user_in(uow, caller, caller.subject)
+                custom = uow.roles.permissions_of(caller.organization_id, current.role_ids)
+            permissions = rbac.effective_permissions(current.role_ids, custom)
+        organization = deps.organizations.get(caller.organization_id, "organization",
+                                              lambda: self._organization(caller))
+        return current, organization, sorted(permissions)
+
+    def _organization(self, caller: Caller) -> Organization:
+        with self._deps.uow(read_only=True) as uow:
+            return organization_of(uow, caller)
 
     def update_me(self, caller: Caller, data: ProfileInput, paths: list[str], etag: str) -> User:
         with self._deps.uow() as uow:

@@ -450,3 +450,15 @@ class SigningKey:
         self.expire_time = now + keep_for
         self.update_time = now
         self.version += 1
+
+
+@dataclass(frozen=True)
+class RevocationRecord:
+    """One entry of identity's access revocation log (scope names of
+    `pivotal_runtime.revocation.Scope`; the time in milliseconds since the epoch)."""
+
+    organization_id: str
+    scope: str
+    key: str
+    revoke_time_ms: int
+    reason: str

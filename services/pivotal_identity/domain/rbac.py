@@ -120,3 +120,23 @@ def granting_roles(role_ids: Iterable[str], custom: Mapping[str, Iterable[str]],
         if granted is not None and grants(frozenset(granted), permission):
             found.append(role_id)
     return found
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a principal holds right now (read from the store, never from a token): its roles
+    and its effective permissions."""
+
+    roles: frozenset[str]
+    permissions: frozenset[str]
+
+
+def why_not_act_on(actor: Standing, target: Standing) -> tuple[str, str] | None:
+    """The one rule for acting on another principal (changing, resetting, deactivating,
+    deleting, re-keying or issuing a credential for a user or a service account): the actor's
+    permissions must cover everything the target holds, and only an owner acts on an owner.
+    None when allowed, else `("role_id", "owner")` or `("permission", <first uncovered>)`."""
+    if OWNER in target.roles and OWNER not in actor.roles:
+        return "role_id", OWNER
+    missing = first_uncovered(actor.permissions, target.permissions)
+    return ("permission", missing) if missing else None

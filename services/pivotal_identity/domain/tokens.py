@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -48,7 +49,9 @@ def access_claims(
     """The claims of an access token: `sub`, `org`, `roles`, `sid`, `iss`, `aud`, `exp`, `iat`,
     `jti`, plus `perms` (grants of custom roles or of a service account) and, for service
     tokens, `client_id` (RFC 9068)."""
-    issued = int(now.timestamp())
+    # `iat` in milliseconds (a fractional NumericDate, RFC 7519 section 2): a token issued
+    # just after a revocation is told apart from one issued just before it.
+    issued = issued_at(now)
     claims: dict = {
         "iss": settings.issuer,
         "aud": settings.audience,
@@ -56,7 +59,7 @@ def access_claims(
         "org": organization_id,
         "roles": sorted(set(roles)),
         "iat": issued,
-        "exp": issued + int(settings.access_ttl.total_seconds()),
+        "exp": int(issued) + int(settings.access_ttl.total_seconds()),
         "jti": uuid.uuid4().hex,
     }
     granted = sorted(set(perms))
@@ -67,6 +70,17 @@ def access_claims(
     if client_id:
         claims["client_id"] = client_id
     return claims
+
+
+def issued_at(now: datetime) -> float:
+    """A token's `iat`: `now` truncated to the millisecond (never later than the truth)."""
+    return math.floor(now.timestamp() * 1000) / 1000
+
+
+def revoked_at(now: datetime) -> float:
+    """A revocation's time: `now` rounded up to the millisecond (never earlier than the
+    truth), so that every token issued before it has an `iat` at or before it."""
+    return math.ceil(now.timestamp() * 1000) / 1000
 
 
 class RefreshVerdict:

@@ -3,6 +3,8 @@ error mapping and logging happen once, in the runtime's interceptors."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from pivotal.identity.v1 import (
     auth_service_pb2 as auth_pb,
 )
@@ -69,14 +71,16 @@ from pivotal.identity.v1 import (
 from pivotal.identity.v1 import (
     user_service_pb2_grpc as user_grpc,
 )
-
 from pivotal_runtime.kit.caller import caller_of_call
 from pivotal_runtime.kit.proto_types import update_mask_of
+from pivotal_runtime.revocation import Scope
 
+from pivotal_identity.application.access import current_user
 from pivotal_identity.application.auth import ClientInfo
 from pivotal_identity.application.events import ts
 from pivotal_identity.application.invitations import Acceptance
 from pivotal_identity.application.organizations import Registration
+from pivotal_identity.application.revocations import access_revoked
 from pivotal_identity.domain.model import InvitationState, SessionState, UserState
 from pivotal_identity.servicers import convert as c
 
@@ -165,7 +169,9 @@ class UserServicer(user_grpc.UserServiceServicer):
         return user_pb.DeleteUserResponse()
 
     def GetMe(self, request, context):
-        user, organization, permissions = self.app.users.me(caller_of_call())
+        caller = caller_of_call()
+        user, organization, permissions = self.app.users.me(caller,
+                                                            current_user(caller.subject))
         return user_pb.GetMeResponse(user=c.user(user),
                                      organization=c.organization(organization),
                                      permissions=permissions)
@@ -436,12 +442,20 @@ class KeyServicer(key_grpc.KeyServiceServicer):
             session_id=claims.get("sid", ""), token_id=claims["jti"],
             issue_time=_epoch(claims["iat"]), expire_time=_epoch(claims["exp"]))
 
+    def ListRevocations(self, request, context):
+        since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
+        found, read_time = self.app.keys.revocations(since)
+        return key_pb.ListRevocationsResponse(
+            revocations=[access_revoked(r.organization_id, Scope(r.scope), r.key,
+                                        r.revoke_time_ms, r.reason) for r in found],
+            read_time=ts(read_time))
 
-def _epoch(seconds: int):
+
+def _epoch(seconds: float):
     from google.protobuf.timestamp_pb2 import Timestamp
 
     stamp = Timestamp()
-    stamp.FromSeconds(int(seconds))
+    stamp.FromMilliseconds(round(seconds * 1000))
     return stamp
 
 

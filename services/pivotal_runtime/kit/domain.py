@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pivotal_runtime.bus.dispatch import Subscription
     from pivotal_runtime.channels import ChannelFactory
     from pivotal_runtime.db import Database
+    from pivotal_runtime.revocation import AccessCheck
 
 DOMAIN_PACKAGES = {name: f"pivotal_{name}.service" for name in
                    ("identity", "quotation", "project", "time", "billing")}
@@ -58,6 +59,9 @@ class Domain:
     unit_of_work: Callable[[], Any] | None = None
     jobs: Sequence[Job] = ()
     key_source: KeySource | None = None
+    # How the auth interceptor checks a verified token against current state (identity reads
+    # its store); None: the runtime's revocation view, fed by identity's AccessRevoked events.
+    access: AccessCheck | None = None
     # Anything the domain wants to keep reachable (tests read the application from here).
     application: Any = field(default=None, repr=False)
 

@@ -41,6 +41,12 @@ def route_config(contracts: Contracts, gateway: GatewaySettings, openapi_file: P
         # The mailed links' landing pages first (exact GET paths), then the API.
         "routes": [*mail_link_routes(), *routes(contracts.methods, gateway, str(openapi_file))],
     }
+    # The client's address for the services (identity's lockout and sessions): the one
+    # `xff_num_trusted_hops` yields, overwriting any value the client sent.
+    virtual_host["request_headers_to_add"] = [{
+        "header": {"key": "x-pivotal-client-address",
+                   "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
+        "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}]
     policy = cors_policy(gateway)
     if policy:
         virtual_host["typed_per_filter_config"] = {CORS_FILTER: policy}

@@ -32,7 +32,7 @@ from pivotal_identity.application.roles import RolesService
 from pivotal_identity.application.service_accounts import ServiceAccountsService
 from pivotal_identity.application.sessions import SessionsService
 from pivotal_identity.application.users import UsersService
-from pivotal_identity.domain.lockout import LockoutPolicy
+from pivotal_identity.domain.lockout import LockoutPolicies, LockoutPolicy
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims
 from pivotal_identity.settings import IdentitySettings
@@ -115,9 +115,13 @@ def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None 
                             parallelism=settings.argon2_parallelism),
         mail=mailer, totp=PyOtpTotp(), box=box, entitlements=None, catalog=contract_catalog(),
         password_policy=PasswordPolicy(min_length=settings.password_min_length),
-        lockout=LockoutPolicy(settings.lockout_max_attempts,
-                              timedelta(seconds=settings.lockout_window_seconds),
-                              timedelta(seconds=settings.lockout_period_seconds)),
+        lockout=LockoutPolicies(
+            per_client=LockoutPolicy(settings.lockout_max_attempts,
+                                     timedelta(seconds=settings.lockout_window_seconds),
+                                     timedelta(seconds=settings.lockout_period_seconds)),
+            account=LockoutPolicy(settings.lockout_account_max_attempts,
+                                  timedelta(seconds=settings.lockout_account_window_seconds),
+                                  timedelta(seconds=settings.lockout_account_period_seconds))),
         tokens=tokens, leeway=timedelta(seconds=runtime.jwt_leeway_seconds), settings=settings)
     keyring = KeyRing(deps, JwtKeys(), algorithm=settings.signing_algorithm,
                       cache_seconds=settings.key_cache_seconds)

@@ -28,6 +28,12 @@ class IdentitySettings(BaseSettings):
     lockout_max_attempts: int = Field(5, ge=1, le=1000)
     lockout_window_seconds: float = Field(900.0, gt=0)
     lockout_period_seconds: float = Field(900.0, gt=0)
+    # ... per account and client address; all clients together, the account itself locks
+    # after `lockout_account_max_attempts` failures within `lockout_account_window_seconds`
+    # (ASVS V2.2.1: at most 100 failed attempts per hour) for `lockout_account_period_seconds`.
+    lockout_account_max_attempts: int = Field(100, ge=1, le=10_000)
+    lockout_account_window_seconds: float = Field(3600.0, gt=0)
+    lockout_account_period_seconds: float = Field(900.0, gt=0)
     # Token lifetimes.
     access_token_ttl_seconds: int = Field(900, ge=30, le=86400)
     refresh_token_ttl_seconds: int = Field(7 * 86400, ge=60)

@@ -126,39 +126,76 @@ def test_register_login_call_refresh_then_reuse_revokes_the_session(server, capl
     assert [e.reason for e in revoked] == [2]  # SESSION_REVOKE_REASON_REFRESH_TOKEN_REUSE
 
 
-def test_parallel_wrong_passwords_count_exactly_the_limit(server):
+def login_from(server, email_: str, password: str, address: str):
+    """A login whose client address the gateway vouched for (its `x-pivotal-client-address`)."""
+    return server.auth.Login(auth_pb.LoginRequest(email=email_, password=password),
+                             metadata=(("x-pivotal-client-address", address),), timeout=10)
+
+
+def reason_of_login(server, email_: str, password: str, address: str) -> str:
+    try:
+        login_from(server, email_, password, address)
+        return "OK"
+    except grpc.RpcError as error:
+        return error_info(error).reason
+
+
+def test_parallel_wrong_passwords_lock_out_exactly_that_client(server):
+    """The strict limit counts per (account, client address): 20 parallel guesses from one
+    address admit exactly 5; that address is locked out, the real user elsewhere is not."""
     owner = server.register("Lockco").owner
-
-    def attempt(_):
-        try:
-            server.login(owner.email, WRONG)
-            return "OK"
-        except grpc.RpcError as error:
-            return error_info(error).reason
-
+    attacker = "198.51.100.7"
     with ThreadPoolExecutor(20) as pool:
-        results = list(pool.map(attempt, range(20)))
+        results = list(pool.map(lambda _: reason_of_login(server, owner.email, WRONG, attacker),
+                                range(20)))
     assert results.count("INVALID_CREDENTIALS") == 5, results
     assert results.count("ACCOUNT_LOCKED") == 15, results
     with server.database.engine.connect() as connection:
-        counted = connection.execute(sa.select(tables.login_attempts.c.failed_count).where(
-            tables.login_attempts.c.email == owner.email)).scalar_one()
-    assert counted == 5
-    locked = [e for e in server.outbox_events("pivotal.identity.v1.UserLocked")
-              if e.user_id == owner.user_id]
-    assert [e.failed_attempts for e in locked] == [5]
+        counts = dict(connection.execute(sa.select(
+            tables.login_attempts.c.email, tables.login_attempts.c.failed_count).where(
+            sa.or_(tables.login_attempts.c.email == owner.email,
+                   tables.login_attempts.c.account_email == owner.email))).all())
+    assert counts.pop(owner.email) == 5  # the account-wide count, far below its limit
+    assert list(counts.values()) == [5]  # the attacker's address
+    assert not [e for e in server.outbox_events("pivotal.identity.v1.UserLocked")
+                if e.user_id == owner.user_id]
 
-    code, reason, _, error = failure(server.login, owner.email)  # the right password
+    code, reason, _, error = failure(login_from, server, owner.email, PASSWORD, attacker)
     assert (code, reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "ACCOUNT_LOCKED")
     retry = [d for d in unpack_details(error) if isinstance(d, error_details_pb2.RetryInfo)]
     assert retry and 0 < retry[0].retry_delay.ToTimedelta().total_seconds() <= 2
+    # The real user, from their own address, logs in.
+    assert login_from(server, owner.email, PASSWORD, "203.0.113.20").access_token
 
     # The lock period passes on the server's clock (never slept through).
     server.clock.shift += timedelta(seconds=server.identity.lockout_period_seconds + 1)
     try:
-        assert server.login(owner.email).access_token
+        assert login_from(server, owner.email, PASSWORD, attacker).access_token
     finally:
         server.clock.shift = timedelta()
+
+
+def test_account_wide_lock_is_exact_under_50_parallel_attempts(tmp_path):
+    """Guesses spread over 50 addresses meet the account-wide limit: exactly that many
+    passwords are checked, then the account is locked for every client (UserLocked)."""
+    identity = fast_identity_settings(lockout_max_attempts=1000, lockout_account_max_attempts=10)
+    with identity_server(settings_for("sqlite", tmp_path, None), identity) as server:
+        owner = server.register("Spread").owner
+        with ThreadPoolExecutor(50) as pool:
+            results = list(pool.map(
+                lambda i: reason_of_login(server, owner.email, WRONG, f"192.0.2.{i + 1}"),
+                range(50)))
+        assert results.count("INVALID_CREDENTIALS") == 10, results
+        assert results.count("ACCOUNT_LOCKED") == 40, results
+        with server.database.engine.connect() as connection:
+            counted = connection.execute(sa.select(tables.login_attempts.c.failed_count).where(
+                tables.login_attempts.c.email == owner.email)).scalar_one()
+        assert counted == 10
+        locked = [e for e in server.outbox_events("pivotal.identity.v1.UserLocked")
+                  if e.user_id == owner.user_id]
+        assert [e.failed_attempts for e in locked] == [10]
+        assert reason_of_login(server, owner.email, PASSWORD, "203.0.113.99") == \
+            "ACCOUNT_LOCKED"
 
 
 def test_unknown_email_and_wrong_password_answer_alike(server):

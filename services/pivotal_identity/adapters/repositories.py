@@ -266,11 +266,13 @@ class LoginAttemptRepository:
     def __init__(self, session: DbSession) -> None:
         self._s = session
 
-    def lock(self, email: str) -> LoginAttempts:
-        """The email's counter row, locked until the end of the transaction (SELECT ... FOR
-        UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers)."""
+    def lock(self, email: str, account_email: str | None = None) -> LoginAttempts:
+        """A counter row (the account's: its email; a per-client one: its key and the
+        account's email), locked until the end of the transaction (SELECT ... FOR UPDATE on
+        PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers)."""
         insert_ignore(self._s, t.login_attempts,
-                       {"email": email, "failed_count": 0}, ["email"])
+                       {"email": email, "failed_count": 0, "account_email": account_email},
+                       ["email"])
         row = self._s.execute(sa.select(t.login_attempts).where(
             t.login_attempts.c.email == email).with_for_update()).one()
         return from_row(LoginAttempts, row)
@@ -280,6 +282,11 @@ class LoginAttemptRepository:
             t.login_attempts.c.email == attempts.email).values(
             failed_count=attempts.failed_count, window_start=attempts.window_start,
             locked_until=attempts.locked_until))
+
+    def clear_clients(self, account_email: str) -> None:
+        """Forgets the account's per-client counters (an unlock, a password reset)."""
+        self._s.execute(sa.delete(t.login_attempts).where(
+            t.login_attempts.c.account_email == account_email))
 
     def get(self, email: str) -> LoginAttempts | None:
         row = self._s.execute(sa.select(t.login_attempts).where(

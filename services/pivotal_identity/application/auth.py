@@ -17,6 +17,7 @@ from pivotal_identity.application.common import (
     require_user,
 )
 from pivotal_identity.domain import errors, rbac
+from pivotal_identity.domain.lockout import admit_attempt, client_key
 from pivotal_identity.domain.mfa import accept_step, normalize_recovery_code
 from pivotal_identity.domain.model import (
     AuthenticationMethod,
@@ -65,19 +66,29 @@ def recovery_hash(user_id: str, code: str) -> str:
 
 
 class PasswordGuard:
-    """Checks a password under the lockout rule: the attempt is counted (atomically, on the
-    locked counter row) before the hash is verified; a right password resets the count."""
+    """Checks a password under the lockout rule (domain/lockout.py): the attempt is counted,
+    per (account, client address) and account-wide, atomically on the locked counter rows,
+    before the hash is verified; a right password resets both counts."""
 
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def check(self, email: str, password: str, *, reauthentication: bool = False) -> User:
+    @staticmethod
+    def _counters(uow, email: str, client_address: str):
+        """Both counter rows, locked, always in this order (the account's first)."""
+        account = uow.attempts.lock(email)
+        client = uow.attempts.lock(client_key(email, client_address), account_email=email)
+        return account, client
+
+    def check(self, email: str, password: str, client_address: str = "", *,
+              reauthentication: bool = False) -> User:
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            attempts = uow.attempts.lock(email)
-            admission = attempts.admit(deps.lockout, now)
-            uow.attempts.save(attempts)
+            account, client = self._counters(uow, email, client_address)
+            admission = admit_attempt(client, account, deps.lockout, now)
+            uow.attempts.save(account)
+            uow.attempts.save(client)
             user = uow.users.by_email(email)
             uow.commit()
         if not admission.admitted:
@@ -88,38 +99,49 @@ class PasswordGuard:
             deps.hasher.burn(password)
             right = False
         if not right:
-            self.failed(email, user)
+            self.failed(email, user, client_address)
             raise errors.reauthentication_failed() if reauthentication \
                 else errors.invalid_credentials()
         return user
 
-    def failed(self, email: str, user: User | None) -> None:
-        """Records a failure after an admitted attempt; locks at the limit (and says so)."""
+    def failed(self, email: str, user: User | None, client_address: str = "") -> None:
+        """Records a failure after an admitted attempt; locks each counter at its limit. The
+        account-wide lock is the user's (UserLocked, audit); a client's lock is audited."""
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            attempts = uow.attempts.lock(email)
-            if attempts.after_failure(deps.lockout, now) and user is not None:
-                events.publish(uow, events.user_locked(user, attempts.failed_count, now,
-                                                       attempts.locked_until),
+            account, client = self._counters(uow, email, client_address)
+            if account.after_failure(deps.lockout.account, now) and user is not None:
+                events.publish(uow, events.user_locked(user, account.failed_count, now,
+                                                       account.locked_until),
                                aggregate_id=user.id, organization_id=user.organization_id)
                 log_fields(audit, logging.WARNING, "account locked", audit_event="user_locked",
                            user_id=user.id, organization_id=user.organization_id,
-                           failed_attempts=attempts.failed_count)
-            uow.attempts.save(attempts)
+                           failed_attempts=account.failed_count)
+            if client.after_failure(deps.lockout.per_client, now) and user is not None:
+                log_fields(audit, logging.WARNING, "client locked out of an account",
+                           audit_event="client_locked", user_id=user.id,
+                           organization_id=user.organization_id,
+                           failed_attempts=client.failed_count)
+            uow.attempts.save(account)
+            uow.attempts.save(client)
             uow.commit()
 
-    def release(self, email: str, *, reset: bool) -> None:
-        """After a right password: `reset` clears the count; otherwise only this attempt's
-        slot is given back (the login stopped for a reason that is not a wrong guess)."""
+    def release(self, email: str, client_address: str = "", *, reset: bool) -> None:
+        """After a right password: `reset` clears the counts; otherwise only this attempt's
+        slots are given back (the login stopped for a reason that is not a wrong guess)."""
         with self._deps.uow() as uow:
-            attempts = uow.attempts.lock(email)
-            if reset:
-                attempts.reset()
-            else:
-                attempts.failed_count = max(0, attempts.failed_count - 1)
-            uow.attempts.save(attempts)
+            self.settle(uow, email, client_address, reset=reset)
             uow.commit()
+
+    @classmethod
+    def settle(cls, uow, email: str, client_address: str, *, reset: bool) -> None:
+        for counter in cls._counters(uow, email, client_address):
+            if reset:
+                counter.reset()
+            else:
+                counter.give_back()
+            uow.attempts.save(counter)
 
 
 class TokenIssuer:
@@ -175,18 +197,18 @@ class AuthService:
         v.require(bool(password), "password", "is required")
         v.require(len(password) <= MAX_PASSWORD_LENGTH, "password", "is too long")
         v.raise_if_any()
-        user = self._guard.check(email, password)
+        user = self._guard.check(email, password, client.ip_address)
 
         with deps.uow() as uow:
             organization = uow.organizations.get(user.organization_id)
             setup = uow.mfa.get(user.id) if user.mfa_enabled else None
         if not user.can_log_in or organization is None or not organization.active:
-            self._guard.release(email, reset=False)
+            self._guard.release(email, client.ip_address, reset=False)
             raise errors.account_inactive()
         method = AuthenticationMethod.PASSWORD
         if setup is not None and setup.enabled:
             if not totp_code and not recovery_code:
-                self._guard.release(email, reset=False)
+                self._guard.release(email, client.ip_address, reset=False)
                 raise errors.mfa_required()
             method = (AuthenticationMethod.PASSWORD_TOTP if totp_code
                       else AuthenticationMethod.PASSWORD_RECOVERY_CODE)
@@ -202,17 +224,15 @@ class AuthService:
                                    setup.last_step)
                 if step is None or not uow.mfa.claim_step(user.id, step):
                     uow.commit()
-                    self._guard.failed(email, user)
+                    self._guard.failed(email, user, client.ip_address)
                     raise errors.mfa_code_invalid()
             elif method is AuthenticationMethod.PASSWORD_RECOVERY_CODE:
                 if not uow.mfa.use_code(user.id, recovery_hash(user.id, recovery_code), now):
                     uow.commit()
-                    self._guard.failed(email, user)
+                    self._guard.failed(email, user, client.ip_address)
                     raise errors.mfa_code_invalid()
                 remaining = uow.mfa.remaining_codes(user.id)
-            attempts = uow.attempts.lock(email)
-            attempts.reset()
-            uow.attempts.save(attempts)
+            PasswordGuard.settle(uow, email, client.ip_address, reset=True)
             uow.users.record_login(user, now, rehashed)
             session = Session(
                 id=new_id(), organization_id=user.organization_id, user_id=user.id,

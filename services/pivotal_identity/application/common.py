@@ -22,7 +22,7 @@ from pivotal_runtime.errors import (
 from pivotal_runtime.kit.caller import Caller
 
 from pivotal_identity.domain import errors, rbac
-from pivotal_identity.domain.lockout import LockoutPolicy
+from pivotal_identity.domain.lockout import LockoutPolicies
 from pivotal_identity.domain.model import Organization, SessionState, User
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings
@@ -72,7 +72,7 @@ class Deps:
     entitlements: Entitlements
     catalog: rbac.PermissionCatalog
     password_policy: PasswordPolicy
-    lockout: LockoutPolicy
+    lockout: LockoutPolicies
     tokens: TokenSettings
     leeway: timedelta
     settings: Any  # IdentitySettings

@@ -120,6 +120,7 @@ class CredentialsService:
             attempts = uow.attempts.lock(user.email)
             attempts.reset()
             uow.attempts.save(attempts)
+            uow.attempts.clear_clients(user.email)
             revoke_sessions(uow, uow.sessions.active_of_users([user.id]),
                             RevokeReason.PASSWORD_CHANGED, user.id, now)
             uow.commit()

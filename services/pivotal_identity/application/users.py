@@ -284,6 +284,7 @@ class UsersService:
             attempts = uow.attempts.lock(user.email)
             attempts.reset()
             uow.attempts.save(attempts)
+            uow.attempts.clear_clients(user.email)
             uow.commit()
             user.lock_expire_time = None
             return user

@@ -1,4 +1,13 @@
-"""The lockout rule: at most `max_attempts` password checks per email within a window.
+"""The lockout rule (docs/security.md, "Lockout"; OWASP ASVS V2.2.1).
+
+Two counters guard each account. The strict one counts per (account, client address): at
+most `max_attempts` password checks within a window, then that client is locked out of that
+account for a period; an attacker elsewhere on the internet cannot use it to lock out the real
+user. The account-wide one counts every client together with a much higher limit (by default
+100 per hour, ASVS's ceiling), so that guessing from many addresses stays bounded too; when it
+trips, the account is locked for everyone (UserLocked).
+
+Each counter follows the rule below: at most `max_attempts` password checks within a window.
 
 An attempt is *admitted* (counted) before its password is checked and the count is reset
 when the password proves right. Counting first is what bounds parallel guessing: twenty
@@ -59,7 +68,37 @@ class LoginAttempts:
             return True
         return False
 
+    def give_back(self) -> None:
+        """Returns an admitted attempt's slot (the other counter refused it)."""
+        self.failed_count = max(0, self.failed_count - 1)
+
     def reset(self) -> None:
         self.failed_count = 0
         self.window_start = None
         self.locked_until = None
+
+
+@dataclass(frozen=True)
+class LockoutPolicies:
+    per_client: LockoutPolicy
+    account: LockoutPolicy
+
+
+def admit_attempt(client: LoginAttempts, account: LoginAttempts, policies: LockoutPolicies,
+                  now: datetime) -> Admission:
+    """Counts an attempt in both counters, or in neither (both rows locked by the caller)."""
+    on_account = account.admit(policies.account, now)
+    if not on_account.admitted:
+        return on_account
+    on_client = client.admit(policies.per_client, now)
+    if not on_client.admitted:
+        account.give_back()
+    return on_client
+
+
+def client_key(email: str, client_address: str) -> str:
+    """The strict counter's key: the account and the client address, hashed into one short
+    string (the address is whatever the gateway vouched for; empty when unknown)."""
+    import hashlib
+
+    return "client:" + hashlib.sha256(f"{email}\n{client_address}".encode()).hexdigest()[:40]

@@ -87,13 +87,18 @@ from pivotal_identity.servicers import convert as c
 BEARER = "Bearer"
 
 
+# Set by the gateway on every request, overwriting whatever the client sent: the client's
+# address as Envoy's `xff_num_trusted_hops` yields it (the TCP peer by default), never a
+# client-written X-Forwarded-For entry.
+CLIENT_ADDRESS_HEADER = "x-pivotal-client-address"
+
+
 def _client(context) -> ClientInfo:
     metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-    forwarded = metadata.get("x-forwarded-for", "").split(",")[0].strip()
-    peer = context.peer() or ""
-    address = forwarded or peer.split(":", 1)[-1].rsplit(":", 1)[0]
-    return ClientInfo(user_agent=metadata.get("user-agent", ""), ip_address=address)
-
+    peer = context.peer() or ""  # "ipv4:10.0.0.1:5312", "ipv6:[::1]:5312"
+    address = metadata.get(CLIENT_ADDRESS_HEADER, "").strip() or \
+        peer.split(":", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return ClientInfo(user_agent=metadata.get("user-agent", ""), ip_address=address[:64])
 
 
 

@@ -126,6 +126,7 @@ def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None 
     keyring = KeyRing(deps, JwtKeys(), algorithm=settings.signing_algorithm,
                       cache_seconds=settings.key_cache_seconds)
     deps.keyring = keyring
+    deps.later = mailer.later
 
     channels = service_deps.channels
     service_tokens = ServiceTokens(SelfSignedTokens(keyring, tokens, clock,

@@ -41,6 +41,8 @@ class IdentitySettings(BaseSettings):
     session_absolute_ttl_seconds: int = Field(30 * 86400, ge=60)
     invitation_ttl_seconds: int = Field(7 * 86400, ge=60)
     password_reset_ttl_seconds: int = Field(3600, ge=60)
+    # Forgot-password mails per email and hour; further requests answer the same, unmailed.
+    password_reset_mails_per_hour: int = Field(3, ge=1, le=100)
     totp_enrollment_ttl_seconds: int = Field(900, ge=60)
     recovery_code_count: int = Field(10, ge=1, le=50)
     totp_issuer: str = "Pivotal Flow"

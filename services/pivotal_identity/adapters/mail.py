@@ -75,5 +75,17 @@ class BackgroundMailer:
         except Exception as error:  # noqa: BLE001 (the body holds a token: never log it)
             log.error("mail %r could not be delivered: %s", subject, type(error).__name__)
 
+    def later(self, work) -> None:
+        """Runs `work` on the mail thread (before the mails it queues itself)."""
+        def run() -> None:
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - background work: logged, never raised
+                log.exception("background work failed")
+
+        self._pool.submit(run)
+
     def flush(self, timeout: float = 10.0) -> None:
-        self._pool.submit(lambda: None).result(timeout)
+        # Twice: mails queued by background work that was queued before the first round.
+        for _ in range(2):
+            self._pool.submit(lambda: None).result(timeout)

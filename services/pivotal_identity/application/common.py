@@ -77,6 +77,8 @@ class Deps:
     leeway: timedelta
     settings: Any  # IdentitySettings
     keyring: Any = None  # KeyRing, set by the bootstrap once built
+    # Runs work after the answer (on the mail thread): what must not show in response times.
+    later: Callable[[Callable[[], None]], None] = lambda work: work()
     # Organizations as GetMe shows them; every change of one invalidates it after commit
     # (other worker processes: within the TTL; access itself never depends on it).
     organizations: TenantCache = field(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pivotal_runtime.errors import ViolationCollector
 from pivotal_runtime.kit.caller import Caller
@@ -21,6 +21,7 @@ from pivotal_identity.application.common import (
 )
 from pivotal_identity.application.users import issue_reset_token
 from pivotal_identity.domain import errors
+from pivotal_identity.domain.lockout import LockoutPolicy, mail_counter_key
 from pivotal_identity.domain.model import RevokeReason, UserState
 from pivotal_identity.domain.passwords import MAX_EMAIL_LENGTH, normalize_email
 from pivotal_identity.domain.tokens import hash_secret
@@ -76,17 +77,36 @@ class CredentialsService:
         return token, expire
 
     def request_reset(self, email: str) -> None:
-        """Answers the same, in about the same time, whether or not the email exists: the
-        work that differs is a few indexed rows, and the mail leaves on another thread."""
+        """Does the same work whether or not the email exists: the same statements (the
+        email's mail counter, counted for unknown emails too, and the user lookup) and no
+        hashing; the token is issued and mailed on the mail thread, after the answer. At most
+        `password_reset_mails_per_hour` mails per email."""
         deps = self._deps
         email = normalize_email(email)
         v = ViolationCollector()
         v.require(bool(email), "email", "is required")
         v.require(len(email) <= MAX_EMAIL_LENGTH, "email", "is too long")
         v.raise_if_any()
+        now = deps.clock()
         with deps.uow() as uow:
+            counter = uow.attempts.lock(mail_counter_key(email), account_email=email)
+            admitted = counter.admit(self._mail_limit, now).admitted
+            uow.attempts.save(counter)
             user = uow.users.by_email(email)
-            organization = uow.organizations.get(user.organization_id) if user else None
+            uow.commit()
+        if admitted and user is not None:
+            deps.later(lambda: self._mail_reset(user.organization_id, user.id))
+
+    @property
+    def _mail_limit(self) -> LockoutPolicy:
+        hour = timedelta(hours=1)
+        return LockoutPolicy(self._deps.settings.password_reset_mails_per_hour, hour, hour)
+
+    def _mail_reset(self, organization_id: str, user_id: str) -> None:
+        deps = self._deps
+        with deps.uow() as uow:
+            user = uow.users.get(organization_id, user_id)
+            organization = uow.organizations.get(organization_id)
             if user is None or organization is None or not organization.active or \
                     user.state not in (UserState.ACTIVE, UserState.PENDING):
                 return

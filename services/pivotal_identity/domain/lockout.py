@@ -19,6 +19,7 @@ Emails that belong to no user are counted the same way, so a lock reveals nothin
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,9 +97,16 @@ def admit_attempt(client: LoginAttempts, account: LoginAttempts, policies: Locko
     return on_client
 
 
+def _hashed(kind: str, *parts: str) -> str:
+    return f"{kind}:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+
 def client_key(email: str, client_address: str) -> str:
     """The strict counter's key: the account and the client address, hashed into one short
     string (the address is whatever the gateway vouched for; empty when unknown)."""
-    import hashlib
+    return _hashed("client", email, client_address)
 
-    return "client:" + hashlib.sha256(f"{email}\n{client_address}".encode()).hexdigest()[:40]
+
+def mail_counter_key(email: str) -> str:
+    """The key of an email's forgot-password mail counter (the same rule, another limit)."""
+    return _hashed("mail", email)

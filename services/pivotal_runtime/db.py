@@ -147,7 +147,9 @@ def _postgres_engines(url: str, schema: str | None, pool_size: int) -> tuple[Eng
 def _sqlite_engines(url: str) -> tuple[Engine, Engine]:
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        from pivotal_runtime.state import private_file
+
+        private_file(Path(database))  # owner-only, like the whole state folder
     engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite)

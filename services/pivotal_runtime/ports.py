@@ -108,8 +108,9 @@ def ensure_free(ports: list[Port]) -> None:
 def lock_state(state_dir: Path) -> IO[str]:
     """Holds `<state_dir>/pivotal.lock` (with this pid in it) for the life of the process, or
     raises `StateInUse` naming the pid that holds it. Keep the returned file open."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "pivotal.lock"
+    from pivotal_runtime.state import private_file
+
+    path = private_file(state_dir / "pivotal.lock")  # and the state folder 0700
     handle = path.open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,6 +12,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pivotal_runtime.state import private_folder
 
 log = logging.getLogger("pivotal.identity")
 
@@ -43,7 +44,7 @@ def key_encryption_key(configured: str | None, state_dir: Path, embedded: bool) 
                     "in %s (set the variable outside embedded mode)", path)
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     value = secrets.token_urlsafe(32)
     # Written aside, then linked into place: worker processes starting together all end up
     # with the one key that was linked first, never with a half-written file.

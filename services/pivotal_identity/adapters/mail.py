@@ -8,12 +8,15 @@ and a slow mail server never holds a database transaction.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+
+from pivotal_runtime.state import FILE_MODE, private_folder
 
 log = logging.getLogger("pivotal.identity.mail")
 
@@ -36,10 +39,12 @@ class FolderMailSender:
         self._sender = sender
 
     def deliver(self, to: str, subject: str, body: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
         temporary = self.folder / (name + ".tmp")
-        temporary.write_bytes(bytes(_message(self._sender, to, subject, body)))
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(descriptor, "wb") as handle:  # owner-only: it holds a one-time token
+            handle.write(bytes(_message(self._sender, to, subject, body)))
         temporary.rename(self.folder / name)
 
 
@@ -80,7 +85,7 @@ class BackgroundMailer:
         def run() -> None:
             try:
                 work()
-            except Exception:  # noqa: BLE001 - background work: logged, never raised
+            except Exception:  # background work: logged, never raised
                 log.exception("background work failed")
 
         self._pool.submit(run)

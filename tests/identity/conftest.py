@@ -216,7 +216,7 @@ def bearer(token: str) -> tuple:
 
 @contextlib.contextmanager
 def identity_server(settings: Settings, identity: IdentitySettings | None = None, *,
-                    billing: FakeBilling | None = None):
+                    billing: FakeBilling | None = None, broker=None):
     """A ServiceHost for identity wired like `build_host` wires it (identity's own key
     source), with test settings and a clock the test can move."""
     identity = identity or fast_identity_settings()
@@ -226,7 +226,8 @@ def identity_server(settings: Settings, identity: IdentitySettings | None = None
     deps = ServiceDeps(settings=settings, name="identity", database=database,
                        channels=ChannelFactory(settings), clock=clock)
     domain = identity_service.build(deps, identity)
-    host = host_of(deps, domain, build_verifier(settings, domain.key_source), port=0)
+    host = host_of(deps, domain, build_verifier(settings, domain.key_source), port=0,
+                   broker=broker)
     host.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
     try:

@@ -97,6 +97,9 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
     root.setLevel(level)
     # No format shows the caller's file and line: do not walk the stack for every record.
     logging._srcfile = None
+    from pivotal_runtime.grpc_logs import quiet_invalid_metadata
+
+    quiet_invalid_metadata()  # a client must not write tracebacks into the log
 
 
 def log_fields(logger: logging.Logger, level: int, message: str, **fields) -> None:

@@ -374,3 +374,46 @@ def test_internal_rpcs_refuse_user_and_tenant_tokens(server, tenant, rpc):
             (grpc.StatusCode.PERMISSION_DENIED, "WORKLOAD_TOKEN_REQUIRED")
     call(request, metadata=bearer(server.workload_token(tenant.organization_id)))
     call(request, metadata=bearer(server.workload_token("")))  # a token of no tenant
+
+
+def test_crafted_tokens_on_public_methods_answer_as_without_one(server, caplog):
+    """Attack 5 over gRPC: an `alg` that does not fit the key its `kid` names, on login,
+    refresh, the JWKS and invitation lookup: the same answer as without a token, and no
+    error or traceback logged."""
+    import logging
+    import time as clock
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from pivotal.identity.v1 import auth_service_pb2 as auth_pb
+    from pivotal.identity.v1 import invitation_service_pb2 as inv_pb
+
+    kid = server.keys.GetJwks(key_pb.GetJwksRequest()).keys[0].kid
+    claims = {"sub": "x", "org": "y", "iss": "i", "aud": "a", "jti": "j",
+              "iat": int(clock.time()), "exp": int(clock.time()) + 600}
+    crafted = [jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                          headers={"kid": kid}),
+               jwt.encode(claims, ed25519.Ed25519PrivateKey.generate(), algorithm="EdDSA",
+                          headers={"kid": kid})]
+    calls = [
+        (server.auth.Login, auth_pb.LoginRequest(email=f"n-{uuid.uuid4().hex[:6]}@x.test",
+                                                 password="x" * 12)),
+        (server.auth.Refresh, auth_pb.RefreshRequest(refresh_token="pfr_unknown")),
+        (server.keys.GetJwks, key_pb.GetJwksRequest()),
+        (server.invitations.LookupInvitation, inv_pb.LookupInvitationRequest(token="pfi_x")),
+    ]
+
+    def outcome(call, request, metadata=()):
+        try:
+            call(request, metadata=metadata)
+            return "OK"
+        except grpc.RpcError as error:
+            return error.code(), (error_info(error).reason if error_info(error) else "")
+
+    with caplog.at_level(logging.INFO):
+        for token in crafted:
+            for call, request in calls:
+                plain = outcome(call, request)
+                assert outcome(call, request, bearer(token)) == plain
+                assert plain == "OK" or plain[0] != grpc.StatusCode.INTERNAL
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -34,6 +34,7 @@ from pivotal_runtime.revocation_feed import (
 from pivotal_runtime.server import ServiceHost
 from pivotal_runtime.status import error_info
 
+from tests.bus.conftest import AMQP_URL
 from tests.identity.conftest import (
     bearer,
     fast_identity_settings,
@@ -41,7 +42,6 @@ from tests.identity.conftest import (
     settings_for,
 )
 from tests.identity.test_authorization import fresh, new_account, new_tenant, new_user
-from tests.bus.conftest import AMQP_URL
 from tests.support.hosts import FakeDatabase
 
 DEADLINE_SECONDS = 30.0

@@ -12,6 +12,7 @@ from pivotal_runtime.bootstrap import run_until_signalled
 from pivotal_runtime.logs import configure_logging
 from pivotal_runtime.server import ServiceDeps, ServiceHost
 from pivotal_runtime.settings import load_settings
+
 from tests.support.contract_calls import find_rule, implement
 from tests.support.hosts import FakeDatabase
 

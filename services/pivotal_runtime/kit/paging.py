@@ -79,7 +79,7 @@ def decode_token(token: str, digest: str) -> Position:
         data = json.loads(raw, parse_constant=_no_constants,
                           parse_float=lambda _: _no_constants("a number with a fraction"))
         if not isinstance(data, dict) or not isinstance(data.get("k"), list):
-            raise ValueError("no position")
+            raise TypeError("no position")
         if data.get("f") != digest:
             raise LookupError
         return tuple(_decode_value(v) for v in data["k"])

@@ -118,7 +118,7 @@ class InvitationsService:
         return invitation
 
     def get(self, caller: Caller, invitation_id: str) -> Invitation:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             return _invitation_of(uow, caller, invitation_id)
 

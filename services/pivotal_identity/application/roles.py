@@ -151,7 +151,7 @@ class RolesService:
         return role
 
     def get(self, caller: Caller, role_id: str) -> Role:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             role = find_role(uow, caller.organization_id, role_id)
             if role is None:

@@ -102,7 +102,7 @@ class ServiceAccountsService:
         return account, secret
 
     def get(self, caller: Caller, account_id: str) -> ServiceAccount:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             return self._get(uow, checked(uow, caller), account_id)
 
     def list(self, caller: Caller, page_size: int, page_token: str, show_deleted: bool):

@@ -128,3 +128,33 @@ def test_validation_reports_every_violation_with_its_path():
 def test_numbers_are_formatted_per_series_and_year():
     assert format_number("Q", 2026, 1) == "Q-2026-0001"
     assert format_number("INV", 2026, 12345) == "INV-2026-12345"
+
+
+def test_an_update_may_not_change_an_immutable_field():
+    from pivotal.quotation.v1 import rate_card_pb2
+    from pivotal_runtime.kit.proto_types import update_mask_of
+
+    immutable = "currency_code"  # IMMUTABLE in rate_card.proto
+    mask = update_mask_of(field_mask_pb2.FieldMask(paths=[immutable]), rate_card_pb2.RateCard())
+    assert immutable in mask.immutable
+
+    class Stored:
+        pass
+
+    stored = Stored()
+    setattr(stored, immutable, "EUR")
+    mask.check_unchanged(stored, {immutable: "EUR"}, "rate_card.")
+    with pytest.raises(InvalidArgument) as raised:
+        mask.check_unchanged(stored, {immutable: "USD"}, "rate_card.")
+    assert raised.value.violations[0].field == f"rate_card.{immutable}"
+    assert raised.value.violations[0].reason == "IMMUTABLE"
+
+
+def test_an_unknown_enum_number_is_invalid_argument_naming_the_field():
+    from pivotal.identity.v1 import session_service_pb2
+
+    request = session_service_pb2.ListSessionsRequest(user_id="-", state=77)
+    with pytest.raises(InvalidArgument) as raised:
+        validate_request(request, "ListSessions")
+    assert [(v.field, v.reason) for v in raised.value.violations] == [
+        ("state", "UNKNOWN_ENUM_VALUE")]

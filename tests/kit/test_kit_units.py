@@ -158,3 +158,31 @@ def test_an_unknown_enum_number_is_invalid_argument_naming_the_field():
         validate_request(request, "ListSessions")
     assert [(v.field, v.reason) for v in raised.value.violations] == [
         ("state", "UNKNOWN_ENUM_VALUE")]
+
+
+def test_nested_violations_name_their_snake_case_path_all_at_once():
+    from pivotal.quotation.v1 import quote_pb2, quote_service_pb2
+
+    quote = quote_pb2.Quote(line_items=[quote_pb2.QuoteLineItem(description=f"line {i}")
+                                        for i in range(3)])
+    quote.line_items[0].quantity.value = "1"
+    quote.line_items[1].quantity.value = "2"
+    with pytest.raises(InvalidArgument) as raised:
+        validate_request(quote_service_pb2.CreateQuoteRequest(quote=quote), "CreateQuote")
+    fields = [v.field for v in raised.value.violations]
+    assert "quote.line_items[2].quantity" in fields
+    assert "quote.line_items[0].quantity" not in fields
+    assert len(fields) > 1  # every violation at once
+
+
+def test_dates_convert_and_a_partial_date_is_invalid_argument():
+    from datetime import date
+
+    from google.type import date_pb2
+    from pivotal_runtime.kit.proto_types import date_from_proto, date_to_proto
+
+    assert date_from_proto(date_to_proto(date(2026, 2, 28)), "valid_until") == date(2026, 2, 28)
+    assert date_from_proto(date_pb2.Date(), "valid_until") is None
+    with pytest.raises(InvalidArgument) as raised:
+        date_from_proto(date_pb2.Date(year=2026, month=2, day=30), "valid_until")
+    assert raised.value.violations[0].field == "valid_until"

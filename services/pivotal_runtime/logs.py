@@ -12,7 +12,7 @@ from opentelemetry import trace
 
 from pivotal_runtime.context import current_principal, current_request_id
 
-SENSITIVE_KEY = re.compile(r"(password|passwd|secret|token|authorization|otp|totp|recovery)", re.IGNORECASE)
+SENSITIVE_KEY = re.compile(r"(password|passwd|secret|token|authorization|otp|totp|recovery)", re.I)
 BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 REDACTED = "[redacted]"

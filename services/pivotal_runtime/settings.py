@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         return service if self.database_url and self.database_url.startswith("postgresql") else None
 
 
-SECRET_FIELD = re.compile(r"(secret|password|token|key|url)", re.IGNORECASE)
+SECRET_FIELD = re.compile(r"(secret|password|token|key|url)", re.I)
 
 
 class SettingsError(SystemExit):

@@ -4,12 +4,12 @@ from concurrent import futures
 
 import grpc
 import pytest
+
 from pivotal_runtime import context as call_context
 from pivotal_runtime.channels import ChannelFactory
 from pivotal_runtime.context import Principal
 from pivotal_runtime.contract import method_rules
 from pivotal_runtime.settings import Settings
-
 from tests.support.contract_calls import call, implement, message_classes
 
 WORKLOAD = "quotation"

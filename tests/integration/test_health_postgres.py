@@ -6,9 +6,9 @@ import time
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from pivotal_runtime.db import open_database
 from pivotal_runtime.settings import Settings
-
 from tests.support.contract_calls import call, find_rule
 from tests.support.hosts import running_host
 from tests.support.net import TcpProxy

@@ -4,9 +4,9 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from pivotal_runtime.permissions import BUILT_IN_ROLES
 from pivotal_runtime.status import error_info, unpack_details
-
 from tests.support.contract_calls import call, find_rule, implement, message_classes
 from tests.support.hosts import FakeDatabase, running_host
 from tests.support.tokens import TokenMinter, unsigned_token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf import descriptor_pool, message_factory
+
 from pivotal_runtime.contract import MethodRule, method_rules
 
 

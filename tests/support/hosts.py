@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 
 import grpc
+
 from pivotal_runtime.auth import StaticKeySource, TokenVerifier
 from pivotal_runtime.server import ServiceDeps, ServiceHost
 from pivotal_runtime.settings import Settings
-
 from tests.support.tokens import AUDIENCE, ISSUER
 
 

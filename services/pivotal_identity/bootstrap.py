@@ -75,17 +75,18 @@ class SelfSignedTokens:
     """Identity's own service token (for calling billing): it cannot ask itself with client
     credentials, so it signs the token with its key ring."""
 
-    def __init__(self, keyring: KeyRing, tokens: TokenSettings, clock) -> None:
+    def __init__(self, keyring: KeyRing, tokens: TokenSettings, clock,
+                 permissions: list[str]) -> None:
         self._keyring = keyring
         self._tokens = tokens
         self._clock = clock
+        self._permissions = permissions
 
     def issue(self, organization_id: str) -> IssuedToken:
         now = self._clock()
         claims = access_claims(self._tokens, subject="platform-identity",
                                organization_id=organization_id, now=now,
-                               perms=rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"],
-                               client_id="identity")
+                               perms=self._permissions, client_id="identity")
         return IssuedToken(self._keyring.sign(claims), now + self._tokens.access_ttl)
 
 
@@ -121,7 +122,9 @@ def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None 
     deps.keyring = keyring
 
     channels = service_deps.channels
-    service_tokens = ServiceTokens(SelfSignedTokens(keyring, tokens, clock), clock,
+    own_tokens = SelfSignedTokens(keyring, tokens, clock,
+                                  rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"])
+    service_tokens = ServiceTokens(own_tokens, clock,
                                    timedelta(seconds=runtime.service_token_refresh_margin_seconds))
     deps.entitlements = entitlements or EntitlementClient(
         lambda: channels.channel("billing"), service_tokens,

@@ -47,7 +47,8 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A transaction; `read_only=True` takes no write lock (and may not write)."""
         return UnitOfWork(self, read_only=read_only)
 
     def ping(self) -> bool:

@@ -57,9 +57,8 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
-        self._session = self._database.sessionmaker()
         # The database decides what a read-only transaction is on its dialect.
-        self._session.info["read_only"] = self.read_only
+        self._session = self._database.sessionmaker(info={"read_only": self.read_only})
         self.bind(self._session)
         return self
 

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import contextvars
+from dataclasses import dataclass, field
 
-from pivotal_runtime.kit.caller import Caller
 
-# The authenticated caller of the call being served (what the auth interceptor binds).
-Principal = Caller
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a user of an organization, or a service account."""
+
+    subject: str
+    organization_id: str
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    session_id: str | None = None
+    token_id: str | None = None
+    token: str = field(default="", repr=False)
+
+    def has_permission(self, permission: str) -> bool:
+        from pivotal_runtime.permissions import grants
+
+        return grants(self.permissions, permission)
 
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -31,12 +45,6 @@ def require_principal() -> Principal:
 
         raise Unauthenticated("this call needs a bearer token", reason="TOKEN_MISSING")
     return principal
-
-
-def caller_of_call() -> Caller:
-    """The caller of the gRPC call being served, for servicers to pass to use cases
-    (UNAUTHENTICATED without one)."""
-    return require_principal()
 
 
 def bind_request_id(request_id: str | None) -> contextvars.Token:

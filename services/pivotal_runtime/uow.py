@@ -51,13 +51,13 @@ def aggregate_type_of(message: Message) -> str:
 class UnitOfWork:
     def __init__(self, database: Database, *, read_only: bool = False):
         self._database = database
-        self._read_only = read_only  # no write lock taken; db.py reads session.info
+        self.read_only = read_only  # no write lock taken; db.py reads session.info
         self._session: Session | None = None
         self._events: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
-        self._session = self._database.sessionmaker(info={"read_only": self._read_only})
+        self._session = self._database.sessionmaker(info={"read_only": self.read_only})
         self.bind(self._session)
         return self
 

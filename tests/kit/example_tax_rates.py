@@ -12,9 +12,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from pivotal.quotation.v1 import tax_rate_pb2, tax_rate_service_pb2_grpc
 from pivotal.quotation.v1 import tax_rate_service_pb2 as pb
-from pivotal_runtime.context import caller_of_call
 from pivotal_runtime.errors import ViolationCollector
-from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.caller import Caller, caller_of_call
 from pivotal_runtime.kit.domain import Domain, ServiceDeps
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.masks import UpdateMask

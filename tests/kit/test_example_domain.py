@@ -7,6 +7,7 @@ import uuid
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import field_mask_pb2
 from google.type import decimal_pb2
 from pivotal.quotation.v1 import tax_rate_pb2, tax_rate_service_pb2_grpc
@@ -15,17 +16,26 @@ from pivotal_runtime.auth import StaticKeySource, TokenVerifier
 from pivotal_runtime.bootstrap import host_of
 from pivotal_runtime.db import open_database
 from pivotal_runtime.kit.domain import ServiceDeps
-from pivotal_runtime.migrations import upgrade
+from pivotal_runtime.kit.tables import add_runtime_tables
 
 from tests.kit import example_tax_rates
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
+
+# A database of its own (not quotation's, whose migrations create the real tax rates).
+EXAMPLE_DATABASE = "kit_example"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
 def stub(request):
     settings = request.getfixturevalue(f"{request.param}_settings")
-    upgrade(settings, "quotation")
-    database = open_database(settings, "quotation")
+    database = open_database(settings, EXAMPLE_DATABASE)
+    if database.schema:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{database.schema}" CASCADE')
+            connection.exec_driver_sql(f'CREATE SCHEMA "{database.schema}"')
+    runtime_tables = sa.MetaData()
+    add_runtime_tables(runtime_tables)
+    runtime_tables.create_all(database.engine)
     example_tax_rates.metadata.create_all(database.engine)
     signer = TokenMinter()
     deps = ServiceDeps(settings=settings, name="quotation", database=database)

@@ -153,11 +153,18 @@ def test_an_update_may_not_change_an_immutable_field():
 def test_an_unknown_enum_number_is_invalid_argument_naming_the_field():
     from pivotal.identity.v1 import session_service_pb2
 
-    request = session_service_pb2.ListSessionsRequest(user_id="-", state=77)
+    request = session_service_pb2.ListSessionsRequest(user_id="-")
+    field = next(f for f in request.DESCRIPTOR.fields if f.enum_type is not None)
+    if field.is_repeated:  # `states` (a filter of several) or `state`
+        getattr(request, field.name).append(77)
+        expected = f"{field.name}[0]"
+    else:
+        setattr(request, field.name, 77)
+        expected = field.name
     with pytest.raises(InvalidArgument) as raised:
         validate_request(request, "ListSessions")
     assert [(v.field, v.reason) for v in raised.value.violations] == [
-        ("state", "UNKNOWN_ENUM_VALUE")]
+        (expected, "UNKNOWN_ENUM_VALUE")]
 
 
 def test_nested_violations_name_their_snake_case_path_all_at_once():

@@ -1,4 +1,4 @@
-"""The runtime's module-level imports form no cycle (db → uow → outbox → types, no way back),
+"""The runtime's imports form no cycle (db → uow → outbox → types, no way back),
 and the kit's pure modules import no infrastructure, so a domain module may import them."""
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ def module_name(path: Path) -> str:
 
 
 def imports_of(path: Path) -> set[str]:
-    """Every import of the module, deferred ones in functions included (a deferred import
-    hides a cycle, it does not remove it); only those under TYPE_CHECKING do not count."""
+    """Every import of the module, wherever it is written (in a function, under
+    TYPE_CHECKING): a deferred import hides a cycle, it does not remove it."""
     found = set()
     for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            continue
         for child in ast.walk(node):
             if isinstance(child, ast.Import):
                 found |= {alias.name for alias in child.names}

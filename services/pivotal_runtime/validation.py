@@ -178,13 +178,14 @@ def validate_request(request: Message, method_name: str = "") -> None:
     if "page_size" in fields and fields["page_size"].type in (
             FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64):
         if request.page_size < 0:
-            walk.add("page_size", "must not be negative", field_reasons.OUT_OF_RANGE)
+            walk.add("page_size", "must not be negative",
+                     field_reasons.PAGE_SIZE_OUT_OF_RANGE)
         elif request.page_size > MAX_PAGE_SIZE:
             request.page_size = MAX_PAGE_SIZE
     if "request_id" in fields and fields["request_id"].type == FieldDescriptor.TYPE_STRING \
             and request.request_id and not _is_uuid(request.request_id):
         walk.add("request_id", "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000",
-                 field_reasons.INVALID_FORMAT)
+                 field_reasons.REQUEST_ID_INVALID)
     if walk.violations:
         raise InvalidArgument(walk.violations)
 

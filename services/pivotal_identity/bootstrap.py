@@ -76,7 +76,7 @@ class SelfSignedTokens:
     credentials, so it signs the token with its key ring."""
 
     def __init__(self, keyring: KeyRing, tokens: TokenSettings, clock,
-                 permissions: list[str]) -> None:
+                 permissions: frozenset[str]) -> None:
         self._keyring = keyring
         self._tokens = tokens
         self._clock = clock
@@ -86,7 +86,8 @@ class SelfSignedTokens:
         now = self._clock()
         claims = access_claims(self._tokens, subject="platform-identity",
                                organization_id=organization_id, now=now,
-                               perms=self._permissions, client_id="identity")
+                               perms=self._permissions,
+                               client_id="identity")
         return IssuedToken(self._keyring.sign(claims), now + self._tokens.access_ttl)
 
 
@@ -122,9 +123,9 @@ def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None 
     deps.keyring = keyring
 
     channels = service_deps.channels
-    own_tokens = SelfSignedTokens(keyring, tokens, clock,
-                                  rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"])
-    service_tokens = ServiceTokens(own_tokens, clock,
+    service_tokens = ServiceTokens(SelfSignedTokens(keyring, tokens, clock,
+                                                    rbac.PLATFORM_WORKLOAD_PERMISSIONS["identity"]),
+                                   clock,
                                    timedelta(seconds=runtime.service_token_refresh_margin_seconds))
     deps.entitlements = entitlements or EntitlementClient(
         lambda: channels.channel("billing"), service_tokens,

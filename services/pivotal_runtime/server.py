@@ -27,8 +27,8 @@ from pivotal_runtime.interceptors import (
 )
 from pivotal_runtime.kit.domain import Domain, ServiceDeps
 from pivotal_runtime.kit.jobs import JobRunner
-from pivotal_runtime.validation import ValidationInterceptor
 from pivotal_runtime.settings import Settings
+from pivotal_runtime.validation import ValidationInterceptor
 
 log = logging.getLogger("pivotal.server")
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -28,6 +28,7 @@ from pivotal_runtime.interceptors import (
 from pivotal_runtime.kit.domain import Domain, ServiceDeps
 from pivotal_runtime.kit.jobs import JobRunner
 from pivotal_runtime.revocation_feed import RevocationFeed
+from pivotal_runtime.settings import Settings
 from pivotal_runtime.validation import ValidationInterceptor
 
 log = logging.getLogger("pivotal.server")

@@ -7,6 +7,7 @@ ABORTED, never silently overwritten).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any

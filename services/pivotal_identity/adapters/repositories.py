@@ -111,6 +111,13 @@ class UserRepository(VersionedRepository):
         found = self._load(self._s.execute(_user_select().where(t.users.c.email == email)).all())
         return found[0] if found else None
 
+    def locate(self, email: str) -> tuple[str, str] | None:
+        """(organization id, user id) of the email's user, in one statement whether or not
+        there is one (forgot-password's lookup)."""
+        row = self._s.execute(sa.select(t.users.c.organization_id, t.users.c.id).where(
+            t.users.c.email == email)).first()
+        return (row.organization_id, row.id) if row else None
+
     def organization_of(self, user_id: str) -> str | None:
         return self._s.execute(sa.select(t.users.c.organization_id).where(
             t.users.c.id == user_id)).scalar()

@@ -92,10 +92,10 @@ class CredentialsService:
             counter = uow.attempts.lock(mail_counter_key(email), account_email=email)
             admitted = counter.admit(self._mail_limit, now).admitted
             uow.attempts.save(counter)
-            user = uow.users.by_email(email)
+            found = uow.users.locate(email)
             uow.commit()
-        if admitted and user is not None:
-            deps.later(lambda: self._mail_reset(user.organization_id, user.id))
+        if admitted and found is not None:
+            deps.later(lambda: self._mail_reset(*found))
 
     @property
     def _mail_limit(self) -> LockoutPolicy:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from datetime import timedelta
 
 import grpc
 import jwt
@@ -244,3 +245,44 @@ def test_every_process_hears_every_revocation_over_rabbitmq():
         cleanup = pika.BlockingConnection(pika.URLParameters(amqp_url))
         cleanup.channel().exchange_delete(exchange)
         cleanup.close()
+
+
+def test_a_revoked_token_missing_the_permission_is_401_not_403(server, over_the_bus):
+    """The revocation is checked before the permission."""
+    tenant = new_tenant(server)
+    _, token = new_user(server, tenant, "member")  # customers:read, not customers:write
+    create = customer_service_pb2.CreateCustomerRequest()
+
+    def code_of() -> tuple[grpc.StatusCode, str]:
+        try:
+            over_the_bus.CreateCustomer(create, metadata=token, timeout=5)
+            return grpc.StatusCode.OK, ""
+        except grpc.RpcError as error:
+            info = error_info(error)
+            return error.code(), info.reason if info else ""
+
+    assert code_of()[0] == grpc.StatusCode.PERMISSION_DENIED
+    server.auth.Logout(auth_pb.LogoutRequest(), metadata=token)
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while code_of()[0] == grpc.StatusCode.PERMISSION_DENIED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert code_of() == (grpc.StatusCode.UNAUTHENTICATED, "TOKEN_REVOKED")
+
+
+def test_the_revocation_log_forgets_what_can_refuse_nothing_more(server):
+    tenant = new_tenant(server)
+    _, token = new_user(server, tenant, "member")
+    server.auth.Logout(auth_pb.LogoutRequest(), metadata=token)
+    workload = bearer(server.workload_token(""))
+
+    def listed() -> set[str]:
+        answer = server.keys.ListRevocations(key_pb.ListRevocationsRequest(), metadata=workload)
+        return {r.organization_id for r in answer.revocations}
+
+    assert tenant.organization_id in listed()
+    lifetime = server.app.deps.tokens.access_ttl + server.app.deps.leeway
+    server.app.keys.purge_revocations(server.clock() + lifetime / 2)
+    assert tenant.organization_id in listed()  # it can still refuse an unexpired token
+    assert server.app.keys.purge_revocations(server.clock() + lifetime
+                                             + timedelta(seconds=1)) >= 1
+    assert tenant.organization_id not in listed()

@@ -153,14 +153,24 @@ class KeysService:
         self._verifier = verifier
         self._access = access
 
+    def _retention_seconds(self) -> float:
+        return (self._deps.tokens.access_ttl + self._deps.leeway).total_seconds()
+
     def revocations(self, since: datetime | None) -> tuple[list[RevocationRecord], datetime]:
         """The revocation log after `since` (every service's backstop of AccessRevoked),
         with the time it was read."""
         now = self._deps.clock()
-        retention = (self._deps.tokens.access_ttl + self._deps.leeway).total_seconds()
         since_ms = round(since.timestamp() * 1000) if since is not None else None
         with self._deps.uow(read_only=True) as uow:
-            return revocations.since(uow, since_ms, now, retention), now
+            return revocations.since(uow, since_ms, now, self._retention_seconds()), now
+
+    def purge_revocations(self, now: datetime) -> int:
+        """Forgets revocations that can no longer refuse an unexpired token (a job)."""
+        horizon = round((now.timestamp() - self._retention_seconds()) * 1000)
+        with self._deps.uow() as uow:
+            purged = uow.access.purge_revocations(horizon)
+            uow.commit()
+        return purged
 
     def jwks(self) -> list[dict]:
         return [k.public_jwk for k in self._keyring.published()]

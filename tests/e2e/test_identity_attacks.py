@@ -278,3 +278,44 @@ def test_the_session_records_the_address_envoy_saw_not_the_clients_claim(up):
     addresses = {s.get("ipAddress") for s in sessions}
     assert "203.0.113.66" not in addresses
     assert addresses <= {"127.0.0.1", "::1", "::ffff:127.0.0.1"}, addresses
+
+
+def test_internal_rpcs_refuse_user_and_tenant_tokens_over_grpc(up):
+    """ValidateToken, CheckPermission (identity) and CheckEntitlement (billing), called over
+    gRPC straight at the services `pivotal up` runs, with a user's token and a tenant service
+    account's: PERMISSION_DENIED `WORKLOAD_TOKEN_REQUIRED`, in every mode."""
+    import grpc
+    from pivotal.billing.v1 import entitlement_service_pb2, entitlement_service_pb2_grpc
+    from pivotal.identity.v1 import (
+        key_service_pb2,
+        key_service_pb2_grpc,
+        role_service_pb2,
+        role_service_pb2_grpc,
+    )
+    from pivotal_runtime.status import error_info
+
+    owner = register(up)
+    robot = service_account(up, owner, ["users:read", "users:write"])
+    identity = grpc.insecure_channel(f"127.0.0.1:{up.env['PIVOTAL_IDENTITY_PORT']}")
+    billing = grpc.insecure_channel(f"127.0.0.1:{up.env['PIVOTAL_BILLING_PORT']}")
+    calls = [
+        (key_service_pb2_grpc.KeyServiceStub(identity).ValidateToken,
+         key_service_pb2.ValidateTokenRequest(token=owner["token"])),
+        (role_service_pb2_grpc.RoleServiceStub(identity).CheckPermission,
+         role_service_pb2.CheckPermissionRequest(organization_id="o", subject_id="s",
+                                                 permission="users:read")),
+        (entitlement_service_pb2_grpc.EntitlementServiceStub(billing).CheckEntitlement,
+         entitlement_service_pb2.CheckEntitlementRequest(organization_id="o", key="max_users",
+                                                         current_usage=1, requested=1)),
+    ]
+    try:
+        for call_, request in calls:
+            for token in (owner["token"], robot["token"]):
+                with pytest.raises(grpc.RpcError) as raised:
+                    call_(request, metadata=(("authorization", f"Bearer {token}"),),
+                          timeout=10)
+                assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+                assert error_info(raised.value).reason == "WORKLOAD_TOKEN_REQUIRED"
+    finally:
+        identity.close()
+        billing.close()

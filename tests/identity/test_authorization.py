@@ -177,7 +177,7 @@ def tenant(server):
 def actors(server, tenant):
     found = {}
     for role in ACTORS[:-1]:
-        user, token = new_user(server, tenant, role)
+        _user, token = new_user(server, tenant, role)
         found[role] = (frozenset([role]), tenant.permissions_of(role), token)
     _account, token = new_account(server, tenant, ROBOT)
     found["service_account"] = (frozenset(), frozenset(ROBOT), token)

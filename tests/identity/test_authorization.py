@@ -417,3 +417,40 @@ def test_crafted_tokens_on_public_methods_answer_as_without_one(server, caplog):
                 assert outcome(call, request, bearer(token)) == plain
                 assert plain == "OK" or plain[0] != grpc.StatusCode.INTERNAL
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+def test_get_me_answers_from_current_state_and_a_fresh_organization(server, tenant):
+    """GetMe's permissions come from the per-call read, never a cache; the organization from
+    a cache that the change's commit invalidates."""
+    from pivotal.identity.v1 import organization_pb2
+    from pivotal.identity.v1 import organization_service_pb2 as org_pb
+
+    role = server.roles.CreateRole(role_srv.CreateRoleRequest(role=role_pb2.Role(
+        display_name=f"movers {uuid.uuid4().hex[:4]}",
+        permissions=["users:read", "customers:write"])), metadata=tenant.owner_token).role
+    user, _ = new_user(server, tenant, "member")
+    server.roles.AssignRole(role_srv.AssignRoleRequest(
+        user_id=user.user_id, role_id=role.role_id,
+        etag=fresh(server, tenant, user.user_id).etag), metadata=tenant.owner_token)
+    token = bearer(server.login(user.email).access_token)
+    me = server.users.GetMe(user_pb.GetMeRequest(), metadata=token)
+    assert "customers:write" in me.permissions
+    server.roles.UpdateRole(role_srv.UpdateRoleRequest(
+        role=role_pb2.Role(role_id=role.role_id, permissions=["users:read"], etag=role.etag),
+        update_mask=field_mask_pb2.FieldMask(paths=["permissions"])),
+        metadata=tenant.owner_token)
+    token = bearer(server.login(user.email).access_token)
+    assert "customers:write" not in server.users.GetMe(user_pb.GetMeRequest(),
+                                                        metadata=token).permissions
+
+    organization = server.orgs.GetOrganization(org_pb.GetOrganizationRequest(
+        organization_id=tenant.organization_id), metadata=tenant.owner_token).organization
+    renamed = f"Renamed {uuid.uuid4().hex[:4]}"
+    server.orgs.UpdateOrganization(org_pb.UpdateOrganizationRequest(
+        organization=organization_pb2.Organization(
+            organization_id=tenant.organization_id, display_name=renamed,
+            etag=organization.etag),
+        update_mask=field_mask_pb2.FieldMask(paths=["display_name"])),
+        metadata=tenant.owner_token)
+    assert server.users.GetMe(user_pb.GetMeRequest(),
+                              metadata=token).organization.display_name == renamed

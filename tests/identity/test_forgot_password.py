@@ -37,12 +37,12 @@ def mails_to(server, email: str) -> int:
 
 
 def statements_of(server, work) -> list[str]:
-    """The SQL statements the answer to `work` ran (not the mail thread's), literals
-    blanked."""
+    """The SQL statements the answer to `work` ran (on the RPC's thread: not the mail
+    thread's, the outbox relay's or the jobs'), literals blanked."""
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, _params, _context, _many):
-        if not threading.current_thread().name.startswith("identity-mail"):
+        if threading.current_thread().name.startswith("identity-rpc"):
             seen.append(LITERALS.sub("?", statement))
 
     engine = server.database.engine
@@ -77,6 +77,7 @@ def test_an_unknown_email_costs_the_same_statements_and_no_hashing(server):
         server.app.deps.hasher = hasher.inner
     # The token is issued on the mail thread, after the answer.
     assert known_statements == unknown_statements
+    assert any("login_attempts" in s for s in known_statements)  # it saw the answer's work
     assert not [s for s in known_statements if "password_reset_tokens" in s]
     assert hasher.calls == 0
     assert server.token_mailed_to(owner.email)

@@ -8,8 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from pivotal_runtime.errors import FailedPrecondition, InvalidArgument, FieldViolation
-from pivotal_runtime.errors import InvalidState
+from pivotal_runtime.errors import FailedPrecondition, FieldViolation, InvalidArgument, InvalidState
 from pivotal_runtime.kit.money import allocate, minor_units, round_half_even
 from pivotal_runtime.kit.resources import Versioned
 
@@ -159,7 +158,7 @@ def totals_of(lines: list[InvoiceLine], currency_code: str) -> Totals:
         weights = [abs(lines[i].amount) for i in members]
         if sum(weights) == 0:
             weights = [1] * len(members)
-        for index, share in zip(members, allocate(amount, weights, places)):
+        for index, share in zip(members, allocate(amount, weights, places), strict=True):
             line_taxes[index] = share
         groups.append(TaxGroup(tax, taxable, amount))
     subtotal = sum((line.amount for line in lines), Decimal(0))
@@ -266,14 +265,14 @@ class Invoice(Versioned):
         self.pending.append(transition)
         self.touch(now)
 
-    def _require(self, allowed: tuple[InvoiceState, ...], action: str) -> None:
+    def require_state(self, allowed: tuple[InvoiceState, ...], action: str) -> None:
         if self.state not in allowed:
             raise InvalidState(f"invoice {self.id}", self.state.name, action)
 
     # --- drafts -------------------------------------------------------------------------------
     def add_time(self, time: ApprovedTime, default_tax: Tax, new_line_id: str, now: datetime
                  ) -> None:
-        self._require((InvoiceState.DRAFT,), "add time to")
+        self.require_state((InvoiceState.DRAFT,), "add time to")
         tax = time.tax if time.tax is not None else default_tax
         line = next((line for line in self.lines if line.groups_with(time, tax)), None)
         if line is None:
@@ -290,7 +289,7 @@ class Invoice(Versioned):
 
     def add_milestone(self, milestone: CompletedMilestone, default_tax: Tax, new_line_id: str,
                       now: datetime) -> None:
-        self._require((InvoiceState.DRAFT,), "add a milestone to")
+        self.require_state((InvoiceState.DRAFT,), "add a milestone to")
         self.lines.append(InvoiceLine(
             new_line_id, LineKind.MILESTONE, milestone.name, milestone.amount, default_tax,
             milestone_id=milestone.milestone_id, milestone_amount=milestone.amount,
@@ -306,7 +305,7 @@ class Invoice(Versioned):
         self.lines.sort(key=lambda line: (line.kind.value, line.first_date or date.min))
 
     def update(self, fields: InvoiceFields, names: list[str], now: datetime) -> None:
-        self._require((InvoiceState.DRAFT,), "update")
+        self.require_state((InvoiceState.DRAFT,), "update")
         check_fields(fields, names)
         self.fields = replace(self.fields, **{name: getattr(fields, name) for name in names})
         self.touch(now)
@@ -314,7 +313,7 @@ class Invoice(Versioned):
     # --- lifecycle ----------------------------------------------------------------------------
     def issue(self, number: str, today: date, default_terms_days: int, due_date: date | None,
               now: datetime, actor_id: str) -> None:
-        self._require((InvoiceState.DRAFT,), "issue")
+        self.require_state((InvoiceState.DRAFT,), "issue")
         if not self.lines:
             raise FailedPrecondition("an invoice without lines is not issued",
                                      reason=reasons.INVOICE_EMPTY)
@@ -330,7 +329,7 @@ class Invoice(Versioned):
         self._move(InvoiceState.ISSUED, now, actor_id)
 
     def mark_paid(self, payment: Payment, today: date) -> None:
-        self._require((InvoiceState.ISSUED,), "mark paid")
+        self.require_state((InvoiceState.ISSUED,), "mark paid")
         if payment.paid_date > today or (self.issue_date and payment.paid_date < self.issue_date):
             raise InvalidArgument([FieldViolation(
                 "paid_date", "is between the issue date and today", reasons.OUT_OF_RANGE)])
@@ -344,7 +343,7 @@ class Invoice(Versioned):
 
     def void(self, credit_note_id: str, credit_note_number: str, reason: str, today: date,
              now: datetime, actor_id: str, release_work: bool) -> CreditNote:
-        self._require((InvoiceState.ISSUED, InvoiceState.PAID), "void")
+        self.require_state((InvoiceState.ISSUED, InvoiceState.PAID), "void")
         if not 1 <= len(reason.strip()) <= 1000:
             raise InvalidArgument([FieldViolation("reason", "is 1 to 1000 characters",
                                                   reasons.REQUIRED)])

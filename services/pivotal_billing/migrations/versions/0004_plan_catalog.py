@@ -53,8 +53,8 @@ def upgrade() -> None:
         "id", "code", "name", "description", "trial_days", "active", "default_plan",
         "display_order", "current_version", "create_time", "update_time", "version")))
     versions = sa.table("plan_versions", *(sa.column(name) for name in (
-        "plan_id", "number", "price", "currency_code", "billing_period", "entitlements",
-        "create_time")), sa.column("entitlements", sa.JSON()))
+        "plan_id", "number", "price", "currency_code", "billing_period", "create_time")),
+        sa.column("entitlements", sa.JSON()))
     for plan_id, code, name, text, trial, default, order, price, period, items in CATALOG:
         op.bulk_insert(plans, [{
             "id": plan_id, "code": code, "name": name, "description": text, "trial_days": trial,

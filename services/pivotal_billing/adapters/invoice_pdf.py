@@ -1,0 +1,5 @@
+"""Placeholder until the document renderer lands."""
+
+
+def render_document(document, seller, settings) -> bytes:
+    raise NotImplementedError

@@ -117,16 +117,17 @@ class SubscriptionsService:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             subscription = self._load(uow, caller, etag)
+            before = subscription.version
             subscription.cancel(timing, reason, now.date(), now, caller.subject)
-            self._save(uow, subscription)
+            if subscription.version != before:  # a repeated request changes nothing
+                self._save(uow, subscription)
         return subscription
 
     @staticmethod
     def _save(uow, subscription: Subscription) -> None:
-        if subscription.changes:
-            events.subscription_changes(uow, subscription)
-            uow.subscriptions.update(subscription)
-            uow.commit()
+        events.subscription_changes(uow, subscription)
+        uow.subscriptions.update(subscription)
+        uow.commit()
 
     def advance_due(self, now: datetime) -> int:
         """The job: trial ends, renewals and cancellations at period end up to `now`, one

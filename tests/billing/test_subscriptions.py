@@ -158,3 +158,54 @@ def test_no_subscription_yet(server):
         server.subscriptions.ActivateSubscription(sub.ActivateSubscriptionRequest(etag="x"),
                                                   metadata=user.metadata, timeout=10)
     assert reason(error.value) == "SUBSCRIPTION_NOT_STARTED"
+
+
+def plan_id(server, code: str) -> str:
+    from pivotal.billing.v1 import plan_service_pb2 as plan_service
+    plans = server.plans.ListPlans(plan_service.ListPlansRequest(), timeout=10).plans
+    return next(p.plan_id for p in plans if p.code == code)
+
+
+def test_the_preview_equals_what_the_change_charges(server):
+    from tests.billing.helpers import amount
+    user = new_organization(server)
+    subscription = get(server, user)
+    active = server.subscriptions.ActivateSubscription(sub.ActivateSubscriptionRequest(
+        etag=subscription.etag), metadata=user.metadata, timeout=10).subscription
+    professional = plan_id(server, "professional")
+    try:
+        server.clock.shift = timedelta(days=10)
+        preview = server.subscriptions.PreviewPlanChange(sub.PreviewPlanChangeRequest(
+            plan_id=professional), metadata=user.metadata, timeout=10)
+        p = preview.proration
+        assert p.unused_days == p.current_period_days - 10 and p.charged_days == p.unused_days
+        assert amount(p.credit_amount) == (amount(active.price) * p.unused_days
+                                           / p.current_period_days).quantize(amount(p.net_amount))
+        stale = preview.proration.net_amount
+        stale.units += 1
+        with pytest.raises(grpc.RpcError) as error:
+            server.subscriptions.ChangePlan(sub.ChangePlanRequest(
+                plan_id=professional, etag=preview.etag, expected_net_amount=stale),
+                metadata=user.metadata, timeout=10)
+        assert error.value.code() == grpc.StatusCode.ABORTED
+        assert reason(error.value) == "PRORATION_CHANGED"
+        preview = server.subscriptions.PreviewPlanChange(sub.PreviewPlanChangeRequest(
+            plan_id=professional), metadata=user.metadata, timeout=10)
+        changed = server.subscriptions.ChangePlan(sub.ChangePlanRequest(
+            plan_id=professional, etag=preview.etag,
+            expected_net_amount=preview.proration.net_amount), metadata=user.metadata,
+            timeout=10)
+        assert changed.proration == preview.proration
+        assert changed.subscription.plan_code == "professional"
+        event = server.outbox_events("pivotal.billing.v1.SubscriptionChanged",
+                                     user.organization_id)[-1]
+        assert event.proration == preview.proration and event.to_plan_code == "professional"
+        entitlements = server.outbox_events("pivotal.billing.v1.EntitlementsChanged",
+                                            user.organization_id)[-1]
+        assert limits(entitlements.entitlements)["max_users"] == (25, False, False)
+        with pytest.raises(grpc.RpcError) as error:
+            server.subscriptions.PreviewPlanChange(sub.PreviewPlanChangeRequest(
+                plan_id=professional), metadata=user.metadata, timeout=10)
+        assert reason(error.value) == "PLAN_UNCHANGED"
+    finally:
+        server.clock.shift = timedelta()

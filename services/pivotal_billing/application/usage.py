@@ -35,10 +35,12 @@ class UsageService:
     def record(self, caller: Caller, meter_key: str, quantity: Decimal,
                occur_time: datetime | None, request_id: str) -> tuple[UsageRecord, bool]:
         now = self._deps.clock()
+        # The content of the request as sent: a retry without occur_time is the same request.
+        content = fingerprint(meter_key, str(quantity.normalize()),
+                              occur_time.isoformat() if occur_time else "")
         occur_time = occur_time or now
         check_usage(meter_key, quantity, occur_time, request_id, now)
         org = caller.organization_id
-        content = fingerprint(meter_key, str(quantity.normalize()), occur_time.isoformat())
         with self._deps.uow() as uow:
             subscription = uow.subscriptions.for_organization(org)
             start, _ = current_period(subscription, occur_time.astimezone(UTC).date())

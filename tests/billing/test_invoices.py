@@ -11,9 +11,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import grpc
 import pytest
 from google.type import date_pb2, decimal_pb2, money_pb2
-from pivotal.billing.v1 import invoice_pb2
+from pivotal.billing.v1 import invoice_pb2, invoice_settings_pb2
 from pivotal.billing.v1 import invoice_service_pb2 as inv
-from pivotal.billing.v1 import invoice_settings_pb2
 from pivotal.billing.v1 import invoice_settings_service_pb2 as settings_service
 from pivotal.common.v1 import pricing_pb2
 from pivotal.project.v1 import events_pb2 as project_events

@@ -39,9 +39,9 @@ from pivotal_runtime.bootstrap import build_verifier, host_of
 from pivotal_runtime.channels import ChannelFactory
 from pivotal_runtime.contract import method_rules
 from pivotal_runtime.db import open_database
+from pivotal_runtime.kit.domain import ServiceDeps
 from pivotal_runtime.migrations import upgrade
 from pivotal_runtime.outbox import outbox
-from pivotal_runtime.kit.domain import ServiceDeps
 from pivotal_runtime.server import ServiceHost
 from pivotal_runtime.settings import Settings
 

@@ -438,7 +438,8 @@ class DirectoryRepository:
         """Keeps only a newer version (a late, retried event changes nothing)."""
         values = {"display_name": seller.display_name, "legal_name": seller.legal_name,
                   "address_lines": list(seller.address_lines), "tax_id": seller.tax_id,
-                  "locale": seller.locale, "version": seller.version}
+                  "locale": seller.locale, "version": seller.version,
+                  "region_code": seller.country_code}
         insert = insert_for(self._s)
         self._s.execute(insert(t.sellers).values(organization_id=seller.organization_id,
                                                  **values)
@@ -451,7 +452,8 @@ class DirectoryRepository:
         if row is None:
             return Seller(organization_id)
         return Seller(row.organization_id, row.display_name, row.legal_name,
-                      tuple(row.address_lines), row.tax_id, row.locale, row.version)
+                      tuple(row.address_lines), row.tax_id, row.locale, row.version,
+                      row.region_code)
 
     def put_name(self, organization_id: str, kind: str, item_id: str, name: str) -> None:
         insert = insert_for(self._s)

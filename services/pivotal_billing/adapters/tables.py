@@ -192,6 +192,7 @@ sellers = Table(
     Column("address_lines", JSON(), nullable=False),
     Column("tax_id", String(50), nullable=False),
     Column("locale", String(35), nullable=False),
+    Column("region_code", String(2), nullable=False),
     Column("version", BigInteger(), nullable=False),
 )
 

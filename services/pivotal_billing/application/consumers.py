@@ -23,10 +23,10 @@ from pivotal_billing.domain.invoices import ApprovedTime, CompletedMilestone, Ta
 def _seller(event) -> Seller:
     a = event.address
     lines = [*a.address_lines, " ".join(p for p in (a.postal_code, a.locality) if p),
-             a.administrative_area, a.region_code]
+             a.administrative_area]
     return Seller(event.organization_id, event.display_name, event.legal_name,
                   tuple(line for line in lines if line), event.tax_id, event.locale or "en",
-                  event.version)
+                  event.version, a.region_code)
 
 
 def organization_created(uow, event, envelope) -> None:

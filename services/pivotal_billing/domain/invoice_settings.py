@@ -72,6 +72,7 @@ class Seller:
     tax_id: str = ""
     locale: str = "en"
     version: int = 0
+    country_code: str = ""
 
     @property
     def printed_name(self) -> str:

@@ -133,6 +133,7 @@ def upgrade() -> None:
     sa.Column('address_lines', sa.JSON(), nullable=False),
     sa.Column('tax_id', sa.String(length=50), nullable=False),
     sa.Column('locale', sa.String(length=35), nullable=False),
+    sa.Column('region_code', sa.String(length=2), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('organization_id')
     )

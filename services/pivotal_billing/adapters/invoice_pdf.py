@@ -71,8 +71,9 @@ def render_billing_pdf(document: BillingDocument) -> bytes:
 
 def _lines(document: BillingDocument, fmt: LocaleFormat, styles: Styles) -> Table:
     rows = [[[str(line.position)], [line.description, line.detail],
-             [f"{fmt.number(line.quantity)} {line.unit}".strip()], [fmt.unit_price(line.unit_price)],
-             [fmt.percent(line.tax_percent)], [fmt.money(line.amount)]]
+             [f"{fmt.number(line.quantity)} {line.unit}".strip()],
+             [fmt.unit_price(line.unit_price)], [fmt.percent(line.tax_percent)],
+             [fmt.money(line.amount)]]
             for line in document.lines]
     return lines_table(["#", "Description", "Quantity", "Unit price", "Tax", "Amount"], rows,
                        styles)

@@ -3,7 +3,12 @@ version)."""
 
 from __future__ import annotations
 
-from pivotal_runtime.errors import AlreadyExists, ViolationCollector
+from pivotal_runtime.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    ViolationCollector,
+)
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.masks import UpdateMask
@@ -94,6 +99,10 @@ class PlansService:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             plan = found(uow.plans.get(plan_id) if plan_id else None, "plan", plan_id, etag)
+            if price.currency_code != plan.terms.price.currency_code:
+                raise InvalidArgument([FieldViolation(
+                    "price.currency_code", f"is the plan's {plan.terms.price.currency_code}",
+                    reasons.CURRENCY_MISMATCH)], reason=reasons.CURRENCY_MISMATCH)
             plan.add_terms(now, price=price, period=period)
             uow.plans.update(plan)
             uow.commit()

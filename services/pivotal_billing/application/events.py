@@ -35,7 +35,7 @@ def subscription_changes(uow, s: subs.Subscription) -> None:
                 **about, from_state=m.state(change.from_state), to_state=change.to_state.value,
                 plan_code=plan.code, current_period_start=date_to_proto(s.period_start),
                 current_period_end=date_to_proto(s.period_end), reason=change.reason,
-                actor_id=change.actor_id, version=s.version))
+                actor_id=change.actor_id, version=s.version, transition=m.transition(change)))
         elif isinstance(change, subs.PlanChanged):
             _add(uow, s, ev.SubscriptionChanged(
                 **about, from_plan_code=change.from_plan.code, to_plan_code=plan.code,

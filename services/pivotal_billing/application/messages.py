@@ -65,6 +65,14 @@ def state_name(value: SubscriptionState | None) -> str:
     return subscription_pb2.SubscriptionState.Name(state(value))
 
 
+def transition(t) -> types_pb2.StateTransition:
+    """A subscription's recorded transition as the contract's StateTransition."""
+    return types_pb2.StateTransition(
+        from_state=state_name(t.from_state) if t.from_state else "",
+        to_state=state_name(t.to_state), actor_id=t.actor_id, reason=t.reason,
+        time=timestamp(t.time))
+
+
 def subscription(s: Subscription) -> subscription_pb2.Subscription:
     return subscription_pb2.Subscription(
         subscription_id=s.id, organization_id=s.organization_id, plan_id=s.plan.id,
@@ -77,10 +85,7 @@ def subscription(s: Subscription) -> subscription_pb2.Subscription:
         cancel_effective_date=date_to_proto(s.cancel_effective_date),
         cancel_reason=s.cancel_reason, activate_time=timestamp(s.activate_time),
         cancel_time=timestamp(s.cancel_time),
-        transitions=[types_pb2.StateTransition(
-            from_state=state_name(t.from_state) if t.from_state else "",
-            to_state=state_name(t.to_state), actor_id=t.actor_id, reason=t.reason,
-            time=timestamp(t.time)) for t in s.transitions],
+        transitions=[transition(t) for t in s.transitions],
         create_time=timestamp(s.create_time), update_time=timestamp(s.update_time),
         etag=s.etag)
 

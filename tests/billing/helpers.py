@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from pivotal.identity.v1 import events_pb2 as identity_events
+
+from tests.quotation.test_service import details
 
 
 def organization_created(organization_id: str, plan_code: str = "", **extra):
@@ -31,19 +31,6 @@ def new_organization(server, plan_code: str = "", role: str = "owner"):
 
 def amount(m) -> Decimal:
     return Decimal(m.units) + Decimal(m.nanos) / Decimal(1_000_000_000)
-
-
-def details(error: grpc.RpcError) -> dict:
-    status = rpc_status.from_call(error)
-    found = {}
-    for detail in status.details if status else ():
-        for kind in (error_details_pb2.BadRequest, error_details_pb2.ErrorInfo,
-                     error_details_pb2.PreconditionFailure, error_details_pb2.ResourceInfo):
-            if detail.Is(kind.DESCRIPTOR):
-                message = kind()
-                detail.Unpack(message)
-                found[kind.__name__] = message
-    return found
 
 
 def reason(error: grpc.RpcError) -> str:

@@ -11,14 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from pivotal_runtime.errors import Aborted
+from pivotal_runtime.kit.listing import page_rows
 from pivotal_runtime.kit.money import Money
 from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import (
     VersionedRepository,
-    after_position,
     insert_for,
     insert_ignore,
-    order_by,
 )
 from sqlalchemy.orm import Session
 
@@ -32,15 +31,6 @@ from pivotal_billing.domain.plans import Plan, PlanTerms
 from pivotal_billing.domain.usage import MeterUsage, UsageRecord
 
 E6 = Decimal(1_000_000)
-
-
-def _page(session: Session, statement, order, after: Position | None, limit: int
-          ) -> tuple[list, int]:
-    total = session.execute(sa.select(sa.func.count()).select_from(statement.subquery())
-                            ).scalar_one()
-    rows = session.execute(statement.where(after_position(order, after))
-                           .order_by(*order_by(order)).limit(limit)).all()
-    return rows, total
 
 
 class PlanRepository(VersionedRepository):
@@ -89,7 +79,7 @@ class PlanRepository(VersionedRepository):
                 t.plan_versions.c.number == t.plans.c.current_version,
                 t.plan_versions.c.currency_code == currency_code))
         order = [(t.plans.c.display_order, False), (t.plans.c.code, False)]
-        rows, total = _page(self._s, statement, order, after, limit)
+        rows, total = page_rows(self._s, statement, order, after, limit)
         return [self._load(row) for row in rows], total
 
     def _row(self, plan: Plan) -> SimpleNamespace:
@@ -238,7 +228,7 @@ class UsageRepository:
         if end:
             statement = statement.where(u.occur_time < end)
         order = [(u.occur_time, True), (u.id, True)]
-        rows, _ = _page(self._s, statement, order, after, limit)
+        rows, _ = page_rows(self._s, statement, order, after, limit)
         return [self._load(row) for row in rows]
 
     def summary(self, organization_id: str, start: datetime, end: datetime
@@ -324,7 +314,7 @@ class InvoiceRepository(VersionedRepository):
         if project_id:
             statement = statement.where(i.project_id == project_id)
         order = [(i.create_time, True), (i.id, True)]
-        rows, total = _page(self._s, statement, order, after, limit)
+        rows, total = page_rows(self._s, statement, order, after, limit)
         return [self._load(row) for row in rows], total
 
     # --- each source billed once ------------------------------------------------------------
@@ -386,7 +376,7 @@ class CreditNoteRepository:
             if value:
                 statement = statement.where(column == value)
         order = [(n.create_time, True), (n.id, True)]
-        rows, total = _page(self._s, statement, order, after, limit)
+        rows, total = page_rows(self._s, statement, order, after, limit)
         return [self._load(row) for row in rows], total
 
 

@@ -19,6 +19,7 @@ from pivotal.billing.v1 import usage_service_pb2 as use_pb
 from pivotal.billing.v1 import usage_service_pb2_grpc as use_grpc
 from pivotal_runtime.context import current_principal
 from pivotal_runtime.kit.caller import Caller, caller_of_call
+from pivotal_runtime.kit.listing import add_servicers
 from pivotal_runtime.kit.proto_types import (
     date_from_proto,
     date_to_proto,
@@ -260,8 +261,4 @@ REGISTRATIONS = [
 
 
 def add_all(server, app) -> set[str]:
-    names = set()
-    for servicer, add, module in REGISTRATIONS:
-        add(servicer(app), server)
-        names |= {s.full_name for s in module.DESCRIPTOR.services_by_name.values()}
-    return names
+    return add_servicers(server, app, REGISTRATIONS)

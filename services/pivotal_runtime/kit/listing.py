@@ -1,0 +1,36 @@
+"""Helpers every domain's repositories and servicers share: one keyset page of a listing
+with its total, and registering a domain's servicers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pivotal_runtime.kit.paging import Position
+from pivotal_runtime.kit.repository import after_position, order_by
+
+
+def page_rows(session: Session, statement: sa.Select, order: Sequence[tuple[sa.ColumnElement,
+                                                                              bool]],
+              after: Position | None, limit: int) -> tuple[list, int]:
+    """Up to `limit` rows of `statement` after `after` in `order` (keyset), and how many rows
+    the whole listing has."""
+    total = session.execute(sa.select(sa.func.count()).select_from(statement.subquery())
+                            ).scalar_one()
+    rows = session.execute(statement.where(after_position(order, after))
+                           .order_by(*order_by(order)).limit(limit)).all()
+    return list(rows), total
+
+
+def add_servicers(server: Any, app: Any, registrations: Iterable[tuple[type, Any, Any]]
+                  ) -> set[str]:
+    """Adds each `(servicer class, add_..._to_server, *_pb2 module)` built with `app`; returns
+    the full names of the gRPC services added (what `Domain.registrations` report)."""
+    names = set()
+    for servicer, add, module in registrations:
+        add(servicer(app), server)
+        names |= {s.full_name for s in module.DESCRIPTOR.services_by_name.values()}
+    return names

@@ -235,3 +235,41 @@ def test_an_empty_draft_is_not_issued_and_takes_no_number(server):
     draft = server.invoices.GetInvoice(inv.GetInvoiceRequest(invoice_id=draft.invoice_id),
                                        metadata=user.metadata, timeout=10).invoice
     assert issue(server, user, draft).number.endswith("-0001")
+
+
+def test_listing_orders_filters_and_pages(server):
+    user = new_organization(server)
+    org, customer = user.organization_id, str(uuid.uuid4())
+    projects = [str(uuid.uuid4()) for _ in range(4)]
+    for hours, project in zip(("3", "1", "4", "2"), projects, strict=True):
+        server.deliver(approved(org, project, customer, hours, "100.00")[0], org)
+    invoices = [drafts(server, user, project)[0] for project in projects]
+    for invoice in invoices[:3]:
+        issue(server, user, invoice)
+
+    def listed(**request):
+        found, token = [], ""
+        while True:
+            page = server.invoices.ListInvoices(inv.ListInvoicesRequest(
+                page_size=1, page_token=token, customer_id=customer, **request),
+                metadata=user.metadata, timeout=10)
+            found += page.invoices
+            token = page.next_page_token
+            if not token:
+                return found
+
+    by_total = listed(order_by="total desc")
+    assert [amount(i.total) for i in by_total] == [Decimal("480.00"), Decimal("360.00"),
+                                                   Decimal("240.00"), Decimal("120.00")]
+    default = listed()
+    assert default[0].state == invoice_pb2.INVOICE_STATE_DRAFT   # no issue date: first
+    numbers = [i.number for i in listed(order_by="invoice_number")]
+    assert numbers[0] == "" and numbers[1:] == sorted(numbers[1:])
+    today = datetime.now(UTC).date()
+    issued = listed(issue_date_from=date_pb2.Date(year=today.year, month=today.month,
+                                                  day=today.day))
+    assert len(issued) == 3 and all(i.number for i in issued)
+    with pytest.raises(grpc.RpcError) as error:
+        server.invoices.ListInvoices(inv.ListInvoicesRequest(order_by="colour"),
+                                     metadata=user.metadata, timeout=10)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -209,3 +209,22 @@ def test_the_preview_equals_what_the_change_charges(server):
         assert reason(error.value) == "PLAN_UNCHANGED"
     finally:
         server.clock.shift = timedelta()
+
+
+def test_a_plan_below_the_known_usage_is_refused(server):
+    from tests.billing.helpers import details
+    user = new_organization(server, plan_code="professional")
+    server.entitlements.CheckEntitlement(ent.CheckEntitlementRequest(
+        organization_id=user.organization_id, key="max_users", requested=1, current_usage=10),
+        metadata=server.workload("identity").metadata, timeout=10)
+    subscription = get(server, user)
+    with pytest.raises(grpc.RpcError) as error:
+        server.subscriptions.ChangePlan(sub.ChangePlanRequest(
+            plan_id=plan_id(server, "starter"), etag=subscription.etag),
+            metadata=user.metadata, timeout=10)
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    found = details(error.value)
+    assert found["ErrorInfo"].reason == "LIMIT_BELOW_USAGE"
+    assert found["ErrorInfo"].metadata["limit"] == "max_users"
+    assert [v.subject for v in found["PreconditionFailure"].violations] == ["max_users"]
+    assert get(server, user).plan_code == "professional"   # nothing changed

@@ -253,6 +253,16 @@ def _aware(value):
     return value
 
 
+def _invoice_order_column(name: str) -> sa.ColumnElement:
+    """The sort key of an `order_by` field; a draft has no issue or due date and sorts as the
+    latest (first in the default `issue_date desc`)."""
+    i = t.invoices.c
+    return {"issue_date": sa.func.coalesce(i.issue_date, inv.NOT_YET),
+            "due_date": sa.func.coalesce(i.due_date, inv.NOT_YET),
+            "create_time": i.create_time, "invoice_number": i.number,
+            "total": i.total_e4}[name]
+
+
 class InvoiceRepository(VersionedRepository):
     table = t.invoices
     resource_type = "invoice"
@@ -281,6 +291,7 @@ class InvoiceRepository(VersionedRepository):
             transitions=c.transitions_out(i.transitions), credit_note_id=i.credit_note_id,
             credit_note_number=i.credit_note_number, void_reason=i.void_reason,
             issue_time=i.issue_time, void_time=i.void_time, open_key=open_key,
+            total_e4=int(i.totals.total.scaleb(4)),
             create_time=i.create_time, update_time=i.update_time, version=i.version)
 
     def get_in(self, organization_id: str, invoice_id: str) -> inv.Invoice | None:
@@ -302,19 +313,23 @@ class InvoiceRepository(VersionedRepository):
     def update(self, invoice: inv.Invoice, *, check_version: bool = True, **extra: Any) -> None:
         super().update(self._row(invoice), check_version=check_version)
 
-    def list(self, organization_id: str, states: list[int], customer_id: str,
-             project_id: str, after: Position | None, limit: int
-             ) -> tuple[list[inv.Invoice], int]:
+    def list(self, organization_id: str, where: inv.InvoiceFilter, order: list[tuple[str, bool]],
+             after: Position | None, limit: int) -> tuple[list[inv.Invoice], int]:
         i = t.invoices.c
         statement = sa.select(t.invoices).where(i.organization_id == organization_id)
-        if states:
-            statement = statement.where(i.state.in_(states))
-        if customer_id:
-            statement = statement.where(i.customer_id == customer_id)
-        if project_id:
-            statement = statement.where(i.project_id == project_id)
-        order = [(i.create_time, True), (i.id, True)]
-        rows, total = page_rows(self._s, statement, order, after, limit)
+        if where.states:
+            statement = statement.where(i.state.in_(where.states))
+        if where.customer_id:
+            statement = statement.where(i.customer_id == where.customer_id)
+        if where.project_id:
+            statement = statement.where(i.project_id == where.project_id)
+        if where.issued_from:
+            statement = statement.where(i.issue_date >= where.issued_from.isoformat())
+        if where.issued_to:
+            statement = statement.where(i.issue_date <= where.issued_to.isoformat())
+        keyset = [(_invoice_order_column(name), descending) for name, descending in order]
+        keyset.append((i.id, order[-1][1]))
+        rows, total = page_rows(self._s, statement, keyset, after, limit)
         return [self._load(row) for row in rows], total
 
     # --- each source billed once ------------------------------------------------------------

@@ -136,6 +136,8 @@ invoices = Table(
     Column("void_time", UtcDateTime(), nullable=True),
     # `customer|project|currency` while DRAFT, NULL after: one open draft per key.
     Column("open_key", String(220), nullable=True),
+    # The total × 10⁴ (exact for every currency), for ordering by amount.
+    Column("total_e4", BigInteger(), nullable=False),
     *_times(),
     Index("ix_invoices_open_key", "organization_id", "open_key", unique=True),
     Index("ix_invoices_organization_created", "organization_id", "create_time", "id"),

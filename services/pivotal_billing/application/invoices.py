@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pivotal_runtime.errors import AlreadyExists, FieldViolation, InvalidArgument
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
+from pivotal_runtime.kit.listing import parse_order
 from pivotal_runtime.kit.masks import UpdateMask
 from pivotal_runtime.kit.money import Money, minor_units
 from pivotal_runtime.kit.paging import page_request
@@ -19,15 +20,19 @@ from pivotal_billing.application.common import Deps, found
 from pivotal_billing.domain import reasons
 from pivotal_billing.domain.invoice_settings import InvoiceSettings, Seller
 from pivotal_billing.domain.invoices import (
+    DEFAULT_ORDER,
+    ORDER_FIELDS,
     UPDATABLE,
     ApprovedTime,
     CompletedMilestone,
     CreditNote,
     Invoice,
     InvoiceFields,
+    InvoiceFilter,
     Payment,
     check_fields,
     new_draft,
+    sort_key,
 )
 
 INVOICE_SERIES, CREDIT_NOTE_SERIES = "INV", "CN"
@@ -94,14 +99,17 @@ class InvoicesService:
             return found(uow.invoices.get_in(caller.organization_id, invoice_id)
                          if invoice_id else None, "invoice", invoice_id)
 
-    def list(self, caller: Caller, page_size: int, page_token: str, states: list[int],
-             customer_id: str, project_id: str) -> tuple[list[Invoice], str, int]:
-        page = page_request(page_size, page_token, "invoices", sorted(states), customer_id,
-                            project_id)
+    def list(self, caller: Caller, page_size: int, page_token: str, where: InvoiceFilter,
+             order_by: str) -> tuple[list[Invoice], str, int]:
+        order = parse_order(order_by, ORDER_FIELDS, DEFAULT_ORDER)
+        if where.issued_from and where.issued_to and where.issued_to < where.issued_from:
+            raise InvalidArgument([FieldViolation("issue_date_to", "is not before "
+                                                  "issue_date_from", reasons.OUT_OF_RANGE)])
+        page = page_request(page_size, page_token, "invoices", repr(where), order)
         with self._deps.uow(read_only=True) as uow:
-            rows, total = uow.invoices.list(caller.organization_id, states, customer_id,
-                                            project_id, page.after, page.size + 1)
-        items, token = page.slice(rows, key=lambda i: (i.create_time, i.id))
+            rows, total = uow.invoices.list(caller.organization_id, where, order, page.after,
+                                            page.size + 1)
+        items, token = page.slice(rows, key=lambda i: sort_key(i, order))
         return items, token, total
 
     def create_draft(self, caller: Caller, customer_id: str, project_id: str,

@@ -14,6 +14,7 @@ from pivotal_runtime.kit.resources import check_etag
 from pivotal_billing.application import events
 from pivotal_billing.application.common import Deps
 from pivotal_billing.domain import reasons
+from pivotal_billing.domain.entitlements import check_limits_cover
 from pivotal_billing.domain.periods import Proration
 from pivotal_billing.domain.plans import Plan
 from pivotal_billing.domain.subscriptions import (
@@ -93,7 +94,14 @@ class SubscriptionsService:
             if subscription is None:
                 raise not_started()
             plan = self._plan(uow, plan_id)
-        return subscription.preview_change(plan, today), subscription, plan
+            usage = self._usage(uow, caller.organization_id)
+        proration = subscription.preview_change(plan, today)
+        check_limits_cover(plan.terms.entitlements, usage)
+        return proration, subscription, plan
+
+    @staticmethod
+    def _usage(uow, organization_id: str) -> dict[str, int]:
+        return {key: used for key, used, _ in uow.entitlement_usage.of(organization_id)}
 
     def change_plan(self, caller: Caller, plan_id: str, etag: str,
                     expected_net: Money | None) -> tuple[Subscription, Proration]:
@@ -103,6 +111,7 @@ class SubscriptionsService:
             plan = self._plan(uow, plan_id)
             before = subscription.plan.terms.price.currency_code
             proration = subscription.change_plan(plan, now.date(), now, caller.subject)
+            check_limits_cover(plan.terms.entitlements, self._usage(uow, caller.organization_id))
             if expected_net is not None and (
                     expected_net.currency_code != before
                     or expected_net.amount != proration.net.amount):

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from pivotal_runtime.errors import FailedPrecondition, PreconditionViolation
+
+from pivotal_billing.domain import reasons
 from pivotal_billing.domain.plans import Entitlement, EntitlementKind
 
 
@@ -49,3 +52,19 @@ def decide(key: str, entitlements: tuple[Entitlement, ...], *, canceled: bool, u
     if entitlement.unlimited or used + requested <= entitlement.limit:
         return answer(None)
     return answer(Denial.LIMIT_EXCEEDED)
+
+
+def check_limits_cover(entitlements: tuple[Entitlement, ...], usage: dict[str, int]) -> None:
+    """FAILED_PRECONDITION (LIMIT_BELOW_USAGE) when a limit of `entitlements` is below the
+    usage billing knows of (3 users on a plan of 2); the metadata names the first key, the
+    PreconditionFailure lists each."""
+    below = [(e.key, e.limit, usage[e.key]) for e in entitlements
+             if e.kind is EntitlementKind.LIMIT and not e.unlimited and e.key in usage
+             and usage[e.key] > e.limit]
+    if below:
+        raise FailedPrecondition(
+            "the plan's limits are below the organization's usage: " + ", ".join(
+                f"{key} {limit} < {used}" for key, limit, used in below),
+            [PreconditionViolation("LIMIT", key, f"limit {limit} is below the usage {used}")
+             for key, limit, used in below],
+            reason=reasons.LIMIT_BELOW_USAGE, metadata={"limit": below[0][0]})

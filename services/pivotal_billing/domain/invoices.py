@@ -17,6 +17,9 @@ from pivotal_billing.domain import reasons
 HUNDRED = Decimal(100)
 MILESTONE_RATE_SOURCE = 6  # pivotal.common.v1.RateSource RATE_SOURCE_MILESTONE_AMOUNT
 UPDATABLE = ("due_date", "payment_terms_days", "notes")
+ORDER_FIELDS = ("issue_date", "due_date", "create_time", "invoice_number", "total")
+DEFAULT_ORDER = [("issue_date", True), ("create_time", True)]
+NOT_YET = "9999-12-31"  # the sort value of a date a draft does not have yet
 
 
 class InvoiceState(Enum):
@@ -163,6 +166,24 @@ def totals_of(lines: list[InvoiceLine], currency_code: str) -> Totals:
         groups.append(TaxGroup(tax, taxable, amount))
     subtotal = sum((line.amount for line in lines), Decimal(0))
     return Totals(subtotal, tuple(groups), tuple(line_taxes))
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    states: tuple[int, ...] = ()
+    customer_id: str = ""
+    project_id: str = ""
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+
+def sort_key(invoice: Invoice, order: list[tuple[str, bool]]) -> tuple:
+    """The keyset position of `invoice` in a listing ordered by `order` (then by id)."""
+    values = {"issue_date": invoice.issue_date.isoformat() if invoice.issue_date else NOT_YET,
+              "due_date": invoice.fields.due_date.isoformat() if invoice.fields.due_date
+              else NOT_YET, "create_time": invoice.create_time,
+              "invoice_number": invoice.number, "total": int(invoice.totals.total.scaleb(4))}
+    return (*(values[name] for name, _ in order), invoice.id)
 
 
 @dataclass(frozen=True)

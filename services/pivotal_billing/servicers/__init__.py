@@ -179,8 +179,8 @@ class InvoiceServicer(inv_grpc.InvoiceServiceServicer):
 
     def ListInvoices(self, request, context):
         found, token, total = self.invoices.list(
-            caller_of_call(), request.page_size, request.page_token, list(request.states),
-            request.customer_id, request.project_id)
+            caller_of_call(), request.page_size, request.page_token,
+            inputs.invoice_filter(request), request.order_by)
         full = request.view == FULL_VIEW
         return inv_pb.ListInvoicesResponse(invoices=[m.invoice(i, full) for i in found],
                                            next_page_token=token, total_size=total)

@@ -10,7 +10,7 @@ from pivotal_runtime.kit import field_reasons
 from pivotal_runtime.kit.proto_types import date_from_proto, decimal_from_proto, money_from_proto
 
 from pivotal_billing.domain.invoice_settings import SettingsFields
-from pivotal_billing.domain.invoices import InvoiceFields
+from pivotal_billing.domain.invoices import InvoiceFields, InvoiceFilter
 from pivotal_billing.domain.periods import BillingPeriod
 from pivotal_billing.domain.plans import Entitlement, EntitlementKind, PlanInput
 from pivotal_billing.domain.subscriptions import CancellationTiming
@@ -60,6 +60,13 @@ def invoice_fields(message) -> InvoiceFields:
         date_from_proto(message.due_date, "invoice.due_date"),
         message.payment_terms_days if message.HasField("payment_terms_days") else None,
         message.notes)
+
+
+def invoice_filter(request) -> InvoiceFilter:
+    return InvoiceFilter(tuple(sorted(set(request.states))), request.customer_id,
+                         request.project_id,
+                         date_from_proto(request.issue_date_from, "issue_date_from"),
+                         date_from_proto(request.issue_date_to, "issue_date_to"))
 
 
 def settings(message) -> SettingsFields:

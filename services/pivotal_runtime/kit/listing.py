@@ -1,5 +1,6 @@
-"""Helpers every domain's repositories and servicers share: one keyset page of a listing
-with its total, and registering a domain's servicers."""
+"""Helpers every domain's listings and servicers share: an AIP-132 `order_by` parsed against
+the fields a listing offers, one keyset page of a listing with its total, and registering a
+domain's servicers."""
 
 from __future__ import annotations
 
@@ -9,8 +10,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pivotal_runtime.errors import FieldViolation, InvalidArgument
+from pivotal_runtime.kit import field_reasons
 from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import after_position, order_by
+
+Order = list[tuple[str, bool]]  # (field, descending)
+
+
+def parse_order(order_by: str, fields: Sequence[str], default: Order) -> Order:
+    """`create_time desc, quote_number` → [("create_time", True), ("quote_number", False)];
+    each field once, one of `fields`; `default` when empty. Anything else is
+    INVALID_ARGUMENT on `order_by`."""
+    order: Order = []
+    for part in (p.strip() for p in order_by.split(",") if p.strip()):
+        words = part.split()
+        name = words[0]
+        direction = words[1].lower() if len(words) > 1 else "asc"
+        if (name not in fields or len(words) > 2 or direction not in ("asc", "desc")
+                or name in (n for n, _ in order)):
+            raise InvalidArgument([FieldViolation(
+                "order_by", f"{part!r} is not `<field> [desc]` of "
+                f"{', '.join(fields)} (each once)", field_reasons.INVALID_FIELD)])
+        order.append((name, direction == "desc"))
+    return order or list(default)
 
 
 def page_rows(session: Session, statement: sa.Select, order: Sequence[tuple[sa.ColumnElement,

@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('issue_time', sa.DateTime(timezone=True), nullable=True),
     sa.Column('void_time', sa.DateTime(timezone=True), nullable=True),
     sa.Column('open_key', sa.String(length=220), nullable=True),
+    sa.Column('total_e4', sa.BigInteger(), nullable=False),
     sa.Column('create_time', sa.DateTime(timezone=True), nullable=False),
     sa.Column('update_time', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),

@@ -273,3 +273,38 @@ def test_listing_orders_filters_and_pages(server):
         server.invoices.ListInvoices(inv.ListInvoicesRequest(order_by="colour"),
                                      metadata=user.metadata, timeout=10)
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_draft_is_edited_an_issued_invoice_is_locked(server):
+    user = new_organization(server)
+    org, project, customer = user.organization_id, str(uuid.uuid4()), str(uuid.uuid4())
+    server.deliver(approved(org, project, customer, "1", "100.00")[0], org)
+    [draft] = drafts(server, user, project)
+    edited = server.invoices.UpdateInvoice(inv.UpdateInvoiceRequest(
+        invoice=invoice_pb2.Invoice(invoice_id=draft.invoice_id, notes="PO 4711",
+                                    payment_terms_days=10, etag=draft.etag)),
+        metadata=user.metadata, timeout=10).invoice
+    assert edited.notes == "PO 4711" and edited.payment_terms_days == 10
+    with pytest.raises(grpc.RpcError) as error:
+        server.invoices.UpdateInvoice(inv.UpdateInvoiceRequest(
+            invoice=invoice_pb2.Invoice(invoice_id=draft.invoice_id, payment_terms_days=400)),
+            metadata=user.metadata, timeout=10)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    yesterday = datetime.now(UTC).date().toordinal() - 1
+    past = date.fromordinal(yesterday)
+    with pytest.raises(grpc.RpcError) as error:
+        server.invoices.IssueInvoice(inv.IssueInvoiceRequest(
+            invoice_id=edited.invoice_id, etag=edited.etag,
+            due_date=date_pb2.Date(year=past.year, month=past.month, day=past.day)),
+            metadata=user.metadata, timeout=10)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    issued = issue(server, user, edited)
+    issue_day = date(issued.issue_date.year, issued.issue_date.month, issued.issue_date.day)
+    due_day = date(issued.due_date.year, issued.due_date.month, issued.due_date.day)
+    assert (due_day - issue_day).days == 10 and issued.number.endswith("-0001")
+    with pytest.raises(grpc.RpcError) as error:
+        server.invoices.UpdateInvoice(inv.UpdateInvoiceRequest(
+            invoice=invoice_pb2.Invoice(invoice_id=issued.invoice_id, notes="changed")),
+            metadata=user.metadata, timeout=10)
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason(error.value) == "INVALID_STATE"

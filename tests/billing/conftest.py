@@ -36,6 +36,7 @@ from pivotal_runtime.outbox import outbox
 from pivotal_runtime.settings import Settings
 
 from tests.quotation.conftest import MovableClock, User
+from tests.support.hosts import served
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
 
 
@@ -135,13 +136,10 @@ def billing_server(settings):
     minter = TokenMinter()
     verifier = TokenVerifier(StaticKeySource(minter.keys()), issuer=ISSUER, audience=AUDIENCE)
     host = host_of(deps, domain, verifier, port=0)
-    host.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
     try:
-        yield BillingServer(host, channel, domain.application, domain, clock, minter)
+        with served(host) as channel:
+            yield BillingServer(host, channel, domain.application, domain, clock, minter)
     finally:
-        channel.close()
-        host.drain().wait(5)
         database.dispose()
 
 

@@ -34,6 +34,7 @@ from pivotal_runtime.settings import Settings
 from pivotal_runtime.status import error_info
 
 from tests.identity.conftest import PASSWORD, fast_identity_settings
+from tests.support.hosts import served
 from tests.support.net import free_port
 
 pytestmark = pytest.mark.integration
@@ -49,13 +50,10 @@ def running(settings: Settings, name: str, build, broker, keys=None):
     source = keys or domain.key_source or build_key_source(settings, channels)
     host = host_of(deps, domain, build_verifier(settings, source),
                    port=settings.port_of(name), broker=broker)
-    host.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
     try:
-        yield channel
+        with served(host) as channel:
+            yield channel
     finally:
-        channel.close()
-        host.drain().wait(5)
         database.dispose()
 
 

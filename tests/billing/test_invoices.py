@@ -169,6 +169,12 @@ def test_payment_void_and_credit_note(server):
     got = server.invoices.GetCreditNote(inv.GetCreditNoteRequest(
         credit_note_id=note.credit_note_id), metadata=user.metadata, timeout=10).credit_note
     assert got == note
+    paid_event = server.outbox_events("pivotal.billing.v1.InvoicePaid", org)[-1]
+    assert paid_event.number == issued.number and paid_event.reference == "TX-1"
+    voided_event = server.outbox_events("pivotal.billing.v1.InvoiceVoided", org)[-1]
+    assert voided_event.credit_note_number == note.number and voided_event.work_released
+    assert voided_event.time_entry_ids == [event.time_entry_id]
+    assert voided_event.milestone_ids == ["m-1"]
 
 
 def test_default_tax_and_settings(server):

@@ -145,6 +145,13 @@ def test_trial_end_renewal_and_cancellation_follow_the_clock(server):
                 metadata=paying.metadata, timeout=10)
         assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert reason(error.value) == "INVALID_STATE"
+        again = server.subscriptions.ActivateSubscription(sub.ActivateSubscriptionRequest(
+            etag=ended.etag), metadata=paying.metadata, timeout=10).subscription
+        assert again.state == ACTIVE   # re-subscribing after the cancellation
+        changed = server.outbox_events("pivotal.billing.v1.EntitlementsChanged",
+                                       paying.organization_id)
+        assert limits(changed[-1].entitlements)["max_users"] == (3, False, False)
+        assert changed[-1].version == changed[-2].version + 1
     finally:
         server.clock.shift = timedelta()
 

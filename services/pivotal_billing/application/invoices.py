@@ -29,6 +29,7 @@ from pivotal_billing.domain.invoices import (
     Invoice,
     InvoiceFields,
     InvoiceFilter,
+    InvoiceState,
     Payment,
     check_fields,
     new_draft,
@@ -168,7 +169,7 @@ class InvoicesService:
         with self._deps.uow() as uow:
             invoice = self._load(uow, caller, invoice_id, etag)
             settings = settings_of(uow, caller.organization_id)
-            invoice.require_state((invoice.state.DRAFT,), "issue")
+            invoice.require_state((InvoiceState.DRAFT,), "issue")
             if invoice.lines:  # numbers are taken only by an issue that can succeed
                 number = uow.numbers.next_formatted(caller.organization_id, INVOICE_SERIES,
                                                     today.year)
@@ -218,7 +219,7 @@ class InvoicesService:
         org = caller.organization_id
         with self._deps.uow() as uow:
             invoice = self._load(uow, caller, invoice_id, etag)
-            invoice.require_state((invoice.state.ISSUED, invoice.state.PAID), "void")
+            invoice.require_state((InvoiceState.ISSUED, InvoiceState.PAID), "void")
             number = uow.numbers.next_formatted(org, CREDIT_NOTE_SERIES, now.date().year) \
                 if reason.strip() else ""
             note = invoice.void(self._deps.new_id(), number, reason, now.date(), now,

@@ -108,8 +108,10 @@ class Subscription(Versioned):
     # --- lifecycle ----------------------------------------------------------------------------
     def _move(self, to: SubscriptionState, now: datetime, actor_id: str = "",
               reason: str = "") -> None:
-        transition = Transition(self.state, to, now, actor_id, reason)
-        self.state = to
+        self._record(Transition(self.state, to, now, actor_id, reason))
+
+    def _record(self, transition: Transition) -> None:
+        self.state = transition.to_state
         self.transitions.append(transition)
         self.changes.append(transition)
 
@@ -233,17 +235,16 @@ def start_subscription(subscription_id: str, organization_id: str, plan: Plan, t
                        now: datetime) -> Subscription:
     """The first subscription of an organization: a trial of the plan's trial days, or an
     active paid period when the plan has no trial."""
-    subscription = Subscription(subscription_id, organization_id, plan,
-                                SubscriptionState.TRIALING, today, today, today.day, now, now)
-    subscription.state = None  # type: ignore[assignment]  (no state before the first)
-    if plan.trial_days > 0:
+    first = SubscriptionState.TRIALING if plan.trial_days > 0 else SubscriptionState.ACTIVE
+    subscription = Subscription(subscription_id, organization_id, plan, first, today, today,
+                                today.day, now, now)
+    if first is SubscriptionState.TRIALING:
         subscription.trial_start = today
         subscription.trial_end = subscription.period_end = today + timedelta(plan.trial_days)
-        subscription._move(SubscriptionState.TRIALING, now)
     else:
         subscription._start_paid_period(today)
         subscription.activate_time = now
-        subscription._move(SubscriptionState.ACTIVE, now)
+    subscription._record(Transition(None, first, now))
     subscription.changes.append(Activated(None, ""))
     subscription._entitlements_changed(Cause.TRIAL_STARTED)
     return subscription

@@ -34,6 +34,7 @@ KINDS_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "helm": ("e2e",),  # Helm's engine and `envoy --mode validate` run as processes
     "mesh": ("e2e",),  # real Envoy sidecars
     "quotation": ("integration", "unit", "e2e"),
+    "billing": ("integration", "unit", "e2e"),
 }
 TESTS = Path(__file__).resolve().parent
 

@@ -76,10 +76,10 @@ class ShiftedClock:
 
 
 class FakeBilling:
-    """billing's EntitlementService.CheckEntitlement: UNIMPLEMENTED, allow or deny."""
+    """billing's EntitlementService.CheckEntitlement: allow, deny or UNIMPLEMENTED."""
 
     def __init__(self) -> None:
-        self.mode = "unimplemented"
+        self.mode = "allow"
         self.requests: list = []
         rule = method_rules()["/pivotal.billing.v1.EntitlementService/CheckEntitlement"]
         self.server = grpc.server(futures.ThreadPoolExecutor(4))

@@ -619,8 +619,9 @@ class AccessRepository:
                                                  t.users.c.organization_id == organization_id))
                 .outerjoin(t.login_attempts, t.login_attempts.c.email == t.users.c.email)
                 .outerjoin(t.user_roles, t.user_roles.c.user_id == t.users.c.id)
-                .outerjoin(t.roles, sa.and_(t.roles.c.id == t.user_roles.c.role_id,
-                                            t.roles.c.organization_id == t.users.c.organization_id)))
+                .outerjoin(t.roles, sa.and_(
+                    t.roles.c.id == t.user_roles.c.role_id,
+                    t.roles.c.organization_id == t.users.c.organization_id)))
             .where(t.sessions.c.id == session_id)
             .order_by(t.user_roles.c.role_id))
         rows = self._s.execute(statement).all()

@@ -454,3 +454,17 @@ def test_get_me_answers_from_current_state_and_a_fresh_organization(server, tena
         metadata=tenant.owner_token)
     assert server.users.GetMe(user_pb.GetMeRequest(),
                               metadata=token).organization.display_name == renamed
+
+
+def test_a_client_written_forwarded_for_is_not_the_sessions_address(server):
+    """Attack 6 over gRPC: X-Forwarded-For is the client's word; the session records the
+    peer (or what the gateway vouched for in `x-pivotal-client-address`)."""
+    from pivotal.identity.v1 import auth_service_pb2 as auth_pb
+    from pivotal.identity.v1 import session_service_pb2 as sess_pb
+
+    owner = server.register(f"Spoof{uuid.uuid4().hex[:4]}").owner
+    tokens = server.auth.Login(auth_pb.LoginRequest(email=owner.email, password=PASSWORD),
+                               metadata=(("x-forwarded-for", "203.0.113.66"),))
+    sessions = server.sessions.ListMySessions(sess_pb.ListMySessionsRequest(),
+                                              metadata=bearer(tokens.access_token)).sessions
+    assert {s.ip_address for s in sessions} == {"127.0.0.1"}

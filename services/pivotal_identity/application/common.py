@@ -1,5 +1,6 @@
 """What identity's use cases share: the ports they are wired with, identity's rules about
-callers (revoked sessions, owners), and its field rules. Paging, etags, masks and idempotent
+callers (acting on another principal; revoked tokens are refused before any use case runs,
+by `access.CurrentAccess`), and its field rules. Paging, etags, masks and idempotent
 creates come from the runtime kit (`pivotal_runtime.kit`)."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pivotal_runtime.kit.resources import load_for_change
 
 from pivotal_identity.domain import errors, rbac
 from pivotal_identity.domain.lockout import LockoutPolicies
-from pivotal_identity.domain.model import Organization, SessionState, User
+from pivotal_identity.domain.model import Organization, User
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings
 
@@ -88,17 +89,6 @@ class Deps:
 
 def is_owner(caller: Caller) -> bool:
     return rbac.OWNER in caller.roles
-
-
-def checked(uow, caller: Caller) -> Caller:
-    """`caller`, unless it is a user whose session was revoked: refused here, by every
-    identity RPC (other services cannot see revocations; ValidateToken can)."""
-    if caller.session_id:
-        session = uow.sessions.get(caller.session_id)
-        if (session is None or session.user_id != caller.subject
-                or session.state is SessionState.REVOKED):
-            raise errors.session_revoked()
-    return caller
 
 
 def require_user(caller: Caller) -> None:

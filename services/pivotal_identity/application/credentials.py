@@ -11,7 +11,6 @@ from pivotal_identity.application import mails
 from pivotal_identity.application.auth import AuthService, revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
-    checked,
     guard_not_self,
     guard_user_target,
     password_rule,
@@ -35,8 +34,6 @@ class CredentialsService:
     def change(self, caller: Caller, current_password: str, new_password: str, keep_other_sessions: bool
                ) -> None:
         deps = self._deps
-        with deps.uow() as uow:
-            checked(uow, caller)
         require_user(caller)
         v = ViolationCollector()
         v.require(bool(current_password), "current_password", "is required")
@@ -60,7 +57,6 @@ class CredentialsService:
     def reset_for(self, caller: Caller, user_id: str, notify_user: bool) -> tuple[str, datetime]:
         deps = self._deps
         with deps.uow() as uow:
-            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_not_self(caller, user)
             guard_user_target(uow, caller, user)

@@ -15,7 +15,6 @@ from pivotal_runtime.kit.resources import load_for_change
 from pivotal_identity.application import events, mails
 from pivotal_identity.application.common import (
     Deps,
-    checked,
     organization_of,
     password_rule,
     raise_violations,
@@ -80,7 +79,6 @@ class InvitationsService:
                          fingerprint(email, data.role_id.strip(), note))
         now = deps.clock()
         with deps.uow() as uow:
-            checked(uow, caller)
             role = find_role(uow, caller.organization_id, data.role_id.strip())
 
             def checks() -> None:
@@ -119,13 +117,11 @@ class InvitationsService:
 
     def get(self, caller: Caller, invitation_id: str) -> Invitation:
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             return _invitation_of(uow, caller, invitation_id)
 
     def list(self, caller: Caller, page_size: int, page_token: str, state: InvitationState | None, email: str):
         page = page_request(page_size, page_token, state, email)
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             found, total = uow.invitations.list(
                 caller.organization_id, state=state, email=normalize_email(email),
                 after=page.after, limit=page.size + 1, now=self._deps.clock())
@@ -135,7 +131,6 @@ class InvitationsService:
     def resend(self, caller: Caller, invitation_id: str, etag: str) -> Invitation:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             invitation = _invitation_of(uow, caller, invitation_id, etag)
             role = find_role(uow, caller.organization_id, invitation.role_id)
             inviter = uow.users.get(caller.organization_id, invitation.inviter_user_id)
@@ -150,7 +145,6 @@ class InvitationsService:
     def revoke(self, caller: Caller, invitation_id: str, etag: str) -> Invitation:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             invitation = _invitation_of(uow, caller, invitation_id, etag)
             if invitation.revoke(now):
                 uow.invitations.update(invitation)

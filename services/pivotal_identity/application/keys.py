@@ -20,7 +20,6 @@ from pivotal_identity.application import revocations
 from pivotal_identity.application.access import CurrentAccess
 from pivotal_identity.application.common import (
     Deps,
-    checked,
 )
 from pivotal_identity.domain import errors
 from pivotal_identity.domain.keys import earliest_rotation, published_keys, retirement_overlap
@@ -180,7 +179,6 @@ class KeysService:
         page = page_request(page_size, page_token, show_expired)
         now = self._deps.clock()
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             keys = uow.signing_keys.all()
         if not show_expired:
             keys = [k for k in keys if k.verifies_at(now)]
@@ -192,7 +190,6 @@ class KeysService:
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            checked(uow, caller)
             keys = uow.signing_keys.all()
             active = next((k for k in keys if k.state is SigningKeyState.ACTIVE), None)
             earliest = earliest_rotation(

@@ -11,7 +11,6 @@ from pivotal_runtime.kit.caller import Caller
 from pivotal_identity.application.auth import AuthService, recovery_hash, revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
-    checked,
     guard_not_self,
     guard_user_target,
     require_user,
@@ -39,15 +38,9 @@ class MfaService:
         self._deps = deps
         self._auth = auth
 
-    def _checked_user(self, caller: Caller) -> Caller:
-        with self._deps.uow() as uow:
-            checked(uow, caller)
-        require_user(caller)
-        return caller
 
     def status(self, caller: Caller) -> MfaSetup:
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             require_user(caller)
             return _setup(uow, caller.subject, caller.organization_id, self._deps.clock())
 
@@ -59,7 +52,7 @@ class MfaService:
     def enroll(self, caller: Caller, password: str) -> Enrollment:
         deps = self._deps
         self._require_password(password)
-        self._checked_user(caller)
+        require_user(caller)
         user = self._auth.reauthenticate(caller, password)
         now = deps.clock()
         with deps.uow() as uow:
@@ -83,7 +76,6 @@ class MfaService:
         v.raise_if_any()
         now = deps.clock()
         with deps.uow() as uow:
-            checked(uow, caller)
             require_user(caller)
             user = user_in(uow, caller, caller.subject)
             setup = _setup(uow, user.id, user.organization_id, now)
@@ -118,7 +110,7 @@ class MfaService:
     def disable(self, caller: Caller, password: str) -> MfaSetup:
         deps = self._deps
         self._require_password(password)
-        self._checked_user(caller)
+        require_user(caller)
         user = self._auth.reauthenticate(caller, password)
         now = deps.clock()
         with deps.uow() as uow:
@@ -142,7 +134,7 @@ class MfaService:
     def regenerate_codes(self, caller: Caller, password: str) -> tuple[list[str], MfaSetup]:
         deps = self._deps
         self._require_password(password)
-        self._checked_user(caller)
+        require_user(caller)
         user = self._auth.reauthenticate(caller, password)
         now = deps.clock()
         with deps.uow() as uow:
@@ -159,7 +151,6 @@ class MfaService:
     def reset_for(self, caller: Caller, user_id: str) -> MfaSetup:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_not_self(caller, user)
             guard_user_target(uow, caller, user)

@@ -15,7 +15,6 @@ from pivotal_identity.application import events, revocations
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
-    checked,
     is_owner,
     locale,
     organization_of,
@@ -137,7 +136,6 @@ class OrganizationsService:
 
     def get(self, caller: Caller, organization_id: str) -> Organization:
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             if organization_id != caller.organization_id:
                 raise NotFound("organization", organization_id)
             return organization_of(uow, caller)
@@ -151,7 +149,6 @@ class OrganizationsService:
         v.raise_if_any()
         now = deps.clock()
         with deps.uow() as uow:
-            checked(uow, caller)
             if organization_id != caller.organization_id:
                 raise NotFound("organization", organization_id)
             organization = organization_of(uow, caller)
@@ -174,7 +171,6 @@ class OrganizationsService:
         deps = self._deps
         now = deps.clock()
         with deps.uow() as uow:
-            checked(uow, caller)
             if organization_id != caller.organization_id:
                 raise NotFound("organization", organization_id)
             if not is_owner(caller):

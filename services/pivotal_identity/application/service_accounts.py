@@ -22,7 +22,6 @@ from pivotal_identity.application import revocations
 from pivotal_identity.application.auth import TokenIssuer
 from pivotal_identity.application.common import (
     Deps,
-    checked,
     guard_acting_on,
     invalid,
     text,
@@ -91,7 +90,6 @@ class ServiceAccountsService:
                          fingerprint(data.display_name, data.description,
                                      sorted(data.permissions)))
         with deps.uow() as uow:
-            checked(uow, caller)
             existing = uow.requests.reserve(key, now)
             if existing:
                 return self._get(uow, caller, existing), ""
@@ -108,12 +106,11 @@ class ServiceAccountsService:
 
     def get(self, caller: Caller, account_id: str) -> ServiceAccount:
         with self._deps.uow(read_only=True) as uow:
-            return self._get(uow, checked(uow, caller), account_id)
+            return self._get(uow, caller, account_id)
 
     def list(self, caller: Caller, page_size: int, page_token: str, show_deleted: bool):
         page = page_request(page_size, page_token, show_deleted)
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             found, total = uow.service_accounts.list(caller.organization_id,
                                                      show_deleted=show_deleted,
                                                      after=page.after, limit=page.size + 1)
@@ -127,7 +124,6 @@ class ServiceAccountsService:
         fields = paths.fields(ACCOUNT_FIELDS)
         v.raise_if_any()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
             guard_account_target(caller, account)
@@ -145,7 +141,6 @@ class ServiceAccountsService:
     def delete(self, caller: Caller, account_id: str, etag: str) -> None:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
             guard_account_target(caller, account)
@@ -159,7 +154,6 @@ class ServiceAccountsService:
     def rotate_secret(self, caller: Caller, account_id: str, etag: str) -> tuple[ServiceAccount, str]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             account = self._get(uow, caller, account_id)
             check_etag(etag, account.etag, f"serviceAccounts/{account_id}")
             guard_account_target(caller, account)

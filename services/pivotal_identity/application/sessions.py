@@ -9,7 +9,6 @@ from pivotal_runtime.kit.paging import page_request
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
-    checked,
     require_user,
     user_in,
 )
@@ -30,7 +29,6 @@ class SessionsService:
 
     def list_mine(self, caller: Caller, page_size: int, page_token: str, state: SessionState | None):
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             require_user(caller)
             sessions, token = self._list(uow, caller, caller.subject, state, page_size,
                                          page_token)
@@ -39,7 +37,6 @@ class SessionsService:
     def revoke_mine(self, caller: Caller, session_id: str) -> tuple[Session, str | None]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             require_user(caller)
             session = uow.sessions.get(session_id) if session_id else None
             if session is None or session.user_id != caller.subject:
@@ -51,7 +48,6 @@ class SessionsService:
     def list_of(self, caller: Caller, user_id: str, page_size: int, page_token: str,
                 state: SessionState | None):
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             if user_id != "-":
                 user_in(uow, caller, user_id)
             sessions, token = self._list(uow, caller, None if user_id == "-" else user_id,
@@ -61,7 +57,6 @@ class SessionsService:
     def revoke_of(self, caller: Caller, user_id: str, session_id: str) -> tuple[Session, str | None]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             session = uow.sessions.get(session_id) if session_id else None
             if session is None or session.user_id != user.id:

@@ -15,7 +15,6 @@ from pivotal_identity.application import events, mails, revocations
 from pivotal_identity.application.auth import revoke_sessions
 from pivotal_identity.application.common import (
     Deps,
-    checked,
     guard_not_self,
     guard_user_target,
     locale,
@@ -132,7 +131,6 @@ class UsersService:
                 raise errors.email_taken()
 
         with deps.uow() as uow:
-            checked(uow, caller)
             existing = uow.requests.find_after(key, lambda: checks(uow))
             if existing:
                 return user_in(uow, caller, existing)
@@ -163,7 +161,6 @@ class UsersService:
 
     def get(self, caller: Caller, user_id: str) -> User:
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             return user_in(uow, caller, user_id)
 
     def batch_get(self, caller: Caller, user_ids: list[str]) -> list[User]:
@@ -174,7 +171,6 @@ class UsersService:
             v.add("user_ids", "must be distinct")
         v.raise_if_any()
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             found = {u.id: u for u in uow.users.get_many(caller.organization_id, user_ids)}
         for user_id in user_ids:
             if user_id not in found:
@@ -188,7 +184,6 @@ class UsersService:
         v.raise_if_any()
         page = page_request(page_size, page_token, state, role_id, query, locked_only)
         with self._deps.uow(read_only=True) as uow:
-            checked(uow, caller)
             users, total = uow.users.list(caller.organization_id, after=page.after,
                                           limit=page.size + 1, state=state,
                                           role_id=role_id.strip(), query=query.strip(),
@@ -219,7 +214,6 @@ class UsersService:
 
     def update(self, caller: Caller, user_id: str, data: ProfileInput, paths: list[str], etag: str) -> User:
         with self._deps.uow() as uow:
-            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_user_target(uow, caller, user)
             return self._update(caller, uow, user, data, paths, etag, ADMIN_FIELDS)
@@ -241,7 +235,6 @@ class UsersService:
         v.raise_if_any()
         now = deps.clock()
         with deps.uow() as uow:
-            checked(uow, caller)
             user = self._guarded_target(uow, caller, user_id)
             check_etag(etag, user.etag, f"users/{user_id}")
             if self._last_owner(uow, user):
@@ -260,7 +253,6 @@ class UsersService:
     def reactivate(self, caller: Caller, user_id: str, etag: str) -> User:
         deps = self._deps
         with deps.uow() as uow:
-            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             guard_user_target(uow, caller, user)
             check_etag(etag, user.etag, f"users/{user_id}")
@@ -279,7 +271,6 @@ class UsersService:
 
     def unlock(self, caller: Caller, user_id: str) -> User:
         with self._deps.uow() as uow:
-            checked(uow, caller)
             user = user_in(uow, caller, user_id)
             attempts = uow.attempts.lock(user.email)
             attempts.reset()
@@ -292,7 +283,6 @@ class UsersService:
     def delete(self, caller: Caller, user_id: str, etag: str) -> None:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            checked(uow, caller)
             user = self._guarded_target(uow, caller, user_id)
             check_etag(etag, user.etag, f"users/{user_id}")
             if user.state is UserState.DELETED:
@@ -321,7 +311,6 @@ class UsersService:
             permissions = caller.permissions
         else:
             with deps.uow(read_only=True) as uow:
-                checked(uow, caller)
                 current = user_in(uow, caller, caller.subject)
                 custom = uow.roles.permissions_of(caller.organization_id, current.role_ids)
             permissions = rbac.effective_permissions(current.role_ids, custom)
@@ -335,7 +324,6 @@ class UsersService:
 
     def update_me(self, caller: Caller, data: ProfileInput, paths: list[str], etag: str) -> User:
         with self._deps.uow() as uow:
-            checked(uow, caller)
             require_user(caller)
             user = user_in(uow, caller, caller.subject)
             return self._update(caller, uow, user, data, paths, etag, SELF_FIELDS)

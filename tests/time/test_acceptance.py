@@ -119,7 +119,7 @@ def test_approved_time_is_priced_to_the_cent_and_becomes_the_projects_actuals(st
 
 
 def test_an_approver_cannot_approve_their_own_time(stack):
-    manager, lead, dev, project = team(stack)
+    manager, _lead, dev, project = team(stack)
     own = log(stack, manager, project.project_id, "2026-03-03", "4")
     submit(stack, manager, own)
     error = refusal(lambda: approve(stack, manager, own))
@@ -172,7 +172,7 @@ def _at(text: str) -> Timestamp:
 
 
 def test_entries_are_checked_against_the_day_the_clock_the_project_and_the_team(stack):
-    manager, lead, dev, project = team(stack)
+    manager, _lead, dev, project = team(stack)
     log(stack, dev, project.project_id, "2026-04-06", start_time=_at("2026-04-06T08:00:00Z"),
         end_time=_at("2026-04-06T12:00:00Z"))
     overlap = refusal(lambda: log(stack, dev, project.project_id, "2026-04-06",
@@ -216,7 +216,7 @@ def _refused_or_none(call):
 
 
 def test_summaries_and_an_export_that_spreadsheets_do_not_run(stack):
-    manager, lead, dev, project = team(stack)
+    manager, _lead, dev, project = team(stack)
     log(stack, dev, project.project_id, "2026-05-04", "2", description="=HYPERLINK(\"x\")")
     log(stack, dev, project.project_id, "2026-05-05", "3", description="+cmd|' /C calc'!A0")
     log(stack, dev, project.project_id, "2026-05-12", "1", billable=False)
@@ -239,7 +239,7 @@ def test_summaries_and_an_export_that_spreadsheets_do_not_run(stack):
 
 
 def test_another_tenant_sees_not_found(stack):
-    manager, lead, dev, project = team(stack)
+    _manager, _lead, dev, project = team(stack)
     entry = log(stack, dev, project.project_id, "2026-06-01", "1")
     stranger = stack.user("manager")
     calls = [

@@ -36,6 +36,7 @@ from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims
 from pivotal_identity.settings import IdentitySettings
 
+
 @dataclass
 class IdentityApp:
     deps: Deps

@@ -16,7 +16,7 @@ import grpc
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError
 
-from pivotal_runtime.errors import FieldViolation, InvalidArgument
+from pivotal_runtime.errors import FieldReason, FieldViolation, InvalidArgument
 
 MALFORMED_REQUEST = "MALFORMED_REQUEST"
 _VARINT, _FIXED64, _LENGTH_DELIMITED, _FIXED32 = 0, 1, 2, 5
@@ -73,7 +73,7 @@ def find_problem(descriptor: Descriptor, data: bytes, prefix: str = "") -> Field
             else:
                 raise ValueError(f"wire type {wire_type}")
         except ValueError:
-            return FieldViolation(path, "not a valid protobuf encoding", MALFORMED_REQUEST)
+            return FieldViolation(path, "not a valid protobuf encoding", FieldReason.INVALID_FORMAT)
     return None
 
 
@@ -82,7 +82,7 @@ def _problem_in(field: FieldDescriptor, value: bytes, path: str) -> FieldViolati
         try:
             value.decode("utf-8")
         except UnicodeDecodeError:
-            return FieldViolation(path, "must be valid UTF-8", "INVALID_UTF8")
+            return FieldViolation(path, "must be valid UTF-8", FieldReason.INVALID_FORMAT)
     elif field.type == FieldDescriptor.TYPE_MESSAGE:
         return find_problem(field.message_type, value, path + ".")
     return None
@@ -99,7 +99,7 @@ def _decoding(deserializer):
             return deserializer(data)
         except DecodeError:
             violation = find_problem(descriptor, data) or FieldViolation(
-                "", "not a valid protobuf encoding", MALFORMED_REQUEST)
+                "", "not a valid protobuf encoding", FieldReason.INVALID_FORMAT)
             return Undecodable(descriptor.full_name, violation)
 
     return decode

@@ -19,14 +19,15 @@ from pivotal_runtime import contract
 from pivotal_runtime.auth import TokenVerifier
 from pivotal_runtime.decoding import DecodingInterceptor
 from pivotal_runtime.errors import Unimplemented
-from pivotal_runtime.kit.domain import Domain, ServiceDeps
-from pivotal_runtime.kit.jobs import JobRunner
 from pivotal_runtime.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
     ErrorInterceptor,
     RequestIdInterceptor,
 )
+from pivotal_runtime.kit.domain import Domain, ServiceDeps
+from pivotal_runtime.kit.jobs import JobRunner
+from pivotal_runtime.settings import Settings
 from pivotal_runtime.validation import ValidationInterceptor
 
 log = logging.getLogger("pivotal.server")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self
 
 from google.protobuf.message import Message
 from pivotal.options.v1 import options_pb2
@@ -30,8 +30,16 @@ from pivotal_runtime.kit.numbering import NumberSeries
 from pivotal_runtime.outbox import inbox, outbox
 from pivotal_runtime.telemetry import current_traceparent
 
-if TYPE_CHECKING:
-    from pivotal_runtime.db import Database
+
+class Database(Protocol):
+    """What a unit of work needs of `pivotal_runtime.db.Database` (which builds it: uow.py
+    does not import db.py, so the two form no cycle)."""
+
+    is_postgres: bool
+    outbox_listeners: list[Callable[[], None]]
+
+    def sessionmaker(self, **kw: Any) -> Session: ...
+
 
 log = logging.getLogger(__name__)
 

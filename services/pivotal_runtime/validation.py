@@ -11,8 +11,8 @@ its snake_case path relative to the request (`quote.line_items[2].quantity`):
   not cleared: a contract may still mark an identifier or the etag OUTPUT_ONLY, and both must
   reach the servicer (AIP-154);
 - `update_mask` paths must name fields of the resource being updated (`*` alone: full
-  replace); `IMMUTABLE` fields need the stored resource: the update path calls
-  `check_immutable`;
+  replace); `IMMUTABLE` fields need the stored resource: the update use case calls
+  `UpdateMask.check_unchanged(stored, requested)` (`pivotal_runtime.kit.masks`);
 - `page_size` must not be negative; above `MAX_PAGE_SIZE` it is clamped (AIP-158 allows it);
 - `request_id` must be a UUID (AIP-155);
 - every enum field holds a value its enum defines (an unknown number is refused, never
@@ -38,7 +38,6 @@ from pivotal_runtime.kit.paging import MAX_PAGE_SIZE
 
 REQUIRED = field_behavior_pb2.REQUIRED
 OUTPUT_ONLY = field_behavior_pb2.OUTPUT_ONLY
-IMMUTABLE = field_behavior_pb2.IMMUTABLE
 _SKIPPED_PACKAGES = ("google.protobuf.", "google.type.")
 
 
@@ -50,7 +49,6 @@ class _Field:
     name: str
     required: bool
     output_only: bool
-    immutable: bool
     repeated: bool
     is_message: bool
     is_map: bool
@@ -72,7 +70,7 @@ def _plan(descriptor: Descriptor) -> tuple[_Field, ...]:
         fields.append(_Field(
             field, field.name, REQUIRED in behaviors,
             OUTPUT_ONLY in behaviors,
-            IMMUTABLE in behaviors, field.is_repeated, is_message, is_map,
+            field.is_repeated, is_message, is_map,
             field.type == FieldDescriptor.TYPE_ENUM,
             is_message and not is_map and _walked(field.message_type)))
     return tuple(fields)
@@ -180,13 +178,14 @@ def validate_request(request: Message, method_name: str = "") -> None:
     if "page_size" in fields and fields["page_size"].type in (
             FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64):
         if request.page_size < 0:
-            walk.add("page_size", "must not be negative", field_reasons.OUT_OF_RANGE)
+            walk.add("page_size", "must not be negative",
+                     field_reasons.PAGE_SIZE_OUT_OF_RANGE)
         elif request.page_size > MAX_PAGE_SIZE:
             request.page_size = MAX_PAGE_SIZE
     if "request_id" in fields and fields["request_id"].type == FieldDescriptor.TYPE_STRING \
             and request.request_id and not _is_uuid(request.request_id):
         walk.add("request_id", "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000",
-                 field_reasons.INVALID_FORMAT)
+                 field_reasons.REQUEST_ID_INVALID)
     if walk.violations:
         raise InvalidArgument(walk.violations)
 
@@ -197,22 +196,6 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return len(value) == 36
-
-
-def check_immutable(requested: Message, stored: Message, paths: list[str], prefix: str
-                    ) -> None:
-    """INVALID_ARGUMENT when an update (its mask `paths`, `*` for all) would change an
-    `IMMUTABLE` field of `stored` (both are the resource message)."""
-    violations = []
-    for field in _plan(requested.DESCRIPTOR):
-        if not field.immutable or not ("*" in paths or field.name in paths):
-            continue
-        if getattr(requested, field.name) != getattr(stored, field.name):
-            violations.append(FieldViolation(f"{prefix}{field.name}",
-                                              "cannot be changed once set",
-                                              field_reasons.IMMUTABLE))
-    if violations:
-        raise InvalidArgument(violations)
 
 
 class ValidationInterceptor(_WrappingInterceptor):

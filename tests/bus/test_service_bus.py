@@ -8,11 +8,11 @@ from contextlib import contextmanager
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from pivotal_runtime.kit import domain as domain_module
 from pivotal_runtime.auth import StaticKeySource, TokenVerifier
 from pivotal_runtime.bus.service_bus import ServiceBus, build_service_bus
 from pivotal_runtime.bus.topology import Topology
 from pivotal_runtime.db import Database
+from pivotal_runtime.kit import domain as domain_module
 from pivotal_runtime.kit.domain import ServiceDeps, load_domain
 from pivotal_runtime.server import BUS_HEALTH_SERVICE, ServiceHost
 from pivotal_runtime.settings import Mode, Settings

@@ -497,7 +497,6 @@ def test_password_policy_and_duplicate_email(server):
 def test_migrated_tables_match_the_table_definitions(server):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
-
     from pivotal_runtime.kit.tables import add_runtime_tables
 
     metadata = sa.MetaData()

@@ -26,8 +26,7 @@ from pivotal.identity.v1 import service_account_service_pb2 as sa_pb
 from pivotal.identity.v1 import session_service_pb2 as sess_pb
 from pivotal.identity.v1 import user_service_pb2 as user_pb
 from pivotal_identity.application.keys import KeyRing
-from pivotal_runtime.kit.domain import load_domain
-from pivotal_runtime.kit.domain import ServiceDeps
+from pivotal_runtime.kit.domain import ServiceDeps, load_domain
 
 from tests.identity.conftest import (
     PASSWORD,
@@ -37,7 +36,6 @@ from tests.identity.conftest import (
     unreachable_port,
 )
 from tests.identity.test_acceptance import failure
-
 
 ROLE_REQUEST_ID = "5f0c7a52-3c55-4a1e-9d59-0d7b8f1f2a11"
 

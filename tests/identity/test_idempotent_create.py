@@ -88,3 +88,24 @@ def test_listing_pages_with_keyset_tokens(server):
         if not page_token:
             break
     assert len(seen) == len(set(seen)) == 5
+
+
+def test_a_workload_gets_its_service_token_with_client_credentials_and_caches_it(server):
+    from datetime import UTC, datetime, timedelta
+
+    from pivotal_runtime.bootstrap import build_verifier
+    from pivotal_runtime.kit.service_tokens import ClientCredentialsTokenSource, ServiceTokens
+
+    from tests.identity.conftest import OPERATOR_SECRET
+
+    organization = server.register(f"Work{uuid.uuid4().hex[:4]}").organization.organization_id
+    now = [datetime.now(UTC)]
+    source = ClientCredentialsTokenSource(lambda: server.channel, "operator", OPERATOR_SECRET,
+                                          lambda: now[0])
+    tokens = ServiceTokens(source, lambda: now[0], timedelta(seconds=60))
+    first = tokens.for_workload(organization)
+    assert tokens.for_workload(organization) == first  # cached: no second call
+    principal = build_verifier(server.settings, server.app.keyring).verify(first)
+    assert principal.organization_id == organization
+    now[0] += timedelta(minutes=15)  # past expiry minus the margin: a new token
+    assert tokens.for_workload(organization) != first

@@ -23,8 +23,8 @@ from google.protobuf.wrappers_pb2 import StringValue
 from pivotal.options.v1 import options_pb2
 from pivotal_runtime import uow as uow_module
 from pivotal_runtime.db import Database, open_database
-from pivotal_runtime.migrations import current_revision, head_revision, upgrade, upgrade_all
 from pivotal_runtime.kit.tables import add_runtime_tables
+from pivotal_runtime.migrations import current_revision, head_revision, upgrade, upgrade_all
 from pivotal_runtime.outbox import outbox
 from pivotal_runtime.settings import SERVICE_NAMES, Settings
 

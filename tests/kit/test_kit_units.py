@@ -28,7 +28,7 @@ def test_minor_units_and_half_even_rounding():
         == (0, 2, 3, 3)
     assert round_half_even(Decimal("2.345"), 2) == Decimal("2.34")
     assert round_half_even(Decimal("2.355"), 2) == Decimal("2.36")
-    assert Money.of("1234.5", "JPY").rounded().amount == Decimal("1234")
+    assert Money.of("1234.5", "JPY").rounded().amount == Decimal(1234)
     assert Money.of("1.2345", "KWD").rounded().amount == Decimal("1.234")
 
 
@@ -128,3 +128,68 @@ def test_validation_reports_every_violation_with_its_path():
 def test_numbers_are_formatted_per_series_and_year():
     assert format_number("Q", 2026, 1) == "Q-2026-0001"
     assert format_number("INV", 2026, 12345) == "INV-2026-12345"
+
+
+def test_an_update_may_not_change_an_immutable_field():
+    from pivotal.quotation.v1 import rate_card_pb2
+    from pivotal_runtime.kit.proto_types import update_mask_of
+
+    immutable = "currency_code"  # IMMUTABLE in rate_card.proto
+    mask = update_mask_of(field_mask_pb2.FieldMask(paths=[immutable]), rate_card_pb2.RateCard())
+    assert immutable in mask.immutable
+
+    class Stored:
+        pass
+
+    stored = Stored()
+    setattr(stored, immutable, "EUR")
+    mask.check_unchanged(stored, {immutable: "EUR"}, "rate_card.")
+    with pytest.raises(InvalidArgument) as raised:
+        mask.check_unchanged(stored, {immutable: "USD"}, "rate_card.")
+    assert raised.value.violations[0].field == f"rate_card.{immutable}"
+    assert raised.value.violations[0].reason == "IMMUTABLE"
+
+
+def test_an_unknown_enum_number_is_invalid_argument_naming_the_field():
+    from pivotal.identity.v1 import session_service_pb2
+
+    request = session_service_pb2.ListSessionsRequest(user_id="-")
+    field = next(f for f in request.DESCRIPTOR.fields if f.enum_type is not None)
+    if field.is_repeated:  # `states` (a filter of several) or `state`
+        getattr(request, field.name).append(77)
+        expected = f"{field.name}[0]"
+    else:
+        setattr(request, field.name, 77)
+        expected = field.name
+    with pytest.raises(InvalidArgument) as raised:
+        validate_request(request, "ListSessions")
+    assert [(v.field, v.reason) for v in raised.value.violations] == [
+        (expected, "UNKNOWN_ENUM_VALUE")]
+
+
+def test_nested_violations_name_their_snake_case_path_all_at_once():
+    from pivotal.quotation.v1 import quote_pb2, quote_service_pb2
+
+    quote = quote_pb2.Quote(line_items=[quote_pb2.QuoteLineItem(description=f"line {i}")
+                                        for i in range(3)])
+    quote.line_items[0].quantity.value = "1"
+    quote.line_items[1].quantity.value = "2"
+    with pytest.raises(InvalidArgument) as raised:
+        validate_request(quote_service_pb2.CreateQuoteRequest(quote=quote), "CreateQuote")
+    fields = [v.field for v in raised.value.violations]
+    assert "quote.line_items[2].quantity" in fields
+    assert "quote.line_items[0].quantity" not in fields
+    assert len(fields) > 1  # every violation at once
+
+
+def test_dates_convert_and_a_partial_date_is_invalid_argument():
+    from datetime import date
+
+    from google.type import date_pb2
+    from pivotal_runtime.kit.proto_types import date_from_proto, date_to_proto
+
+    assert date_from_proto(date_to_proto(date(2026, 2, 28)), "valid_until") == date(2026, 2, 28)
+    assert date_from_proto(date_pb2.Date(), "valid_until") is None
+    with pytest.raises(InvalidArgument) as raised:
+        date_from_proto(date_pb2.Date(year=2026, month=2, day=30), "valid_until")
+    assert raised.value.violations[0].field == "valid_until"

@@ -52,8 +52,8 @@ def test_50_concurrent_approvals_of_one_quote_give_exactly_one_success(pg_server
     assert stored.state == quote_pb2.QUOTE_STATE_APPROVED
     assert stored.approver_id == successes[0].quote.approver_id
     assert [t.to_state for t in stored.transitions].count("QUOTE_STATE_APPROVED") == 1
-    approvals = [e for e in server.outbox_events("pivotal.quotation.v1.QuoteApproved",
-                                                 author.organization_id)]
+    approvals = list(server.outbox_events("pivotal.quotation.v1.QuoteApproved",
+                                                 author.organization_id))
     assert len(approvals) == 1
 
 

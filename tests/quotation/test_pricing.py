@@ -235,7 +235,7 @@ def test_totals_are_the_sums_of_their_parts(quote):
     assert t.grand_total.amount == total(a.total for a in parts)
     assert t.grand_total.amount == t.net_total.amount + t.tax_total.amount
     for entry in t.tax_breakdown:
-        at_rate = [a for a, source in zip(parts, lines) if source.tax == entry.tax]
+        at_rate = [a for a, source in zip(parts, lines, strict=False) if source.tax == entry.tax]
         assert entry.taxable.amount == total(a.taxable for a in at_rate)
     assert [e.tax.percent for e in t.tax_breakdown] == sorted(e.tax.percent
                                                                for e in t.tax_breakdown)

@@ -7,10 +7,8 @@ ABORTED, never silently overwritten).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa

@@ -279,7 +279,6 @@ class AuthService:
     def logout(self, caller: Caller, all_sessions: bool) -> None:
         now = self._deps.clock()
         with self._deps.uow() as uow:
-            caller = caller
             require_user(caller)
             if all_sessions:
                 sessions = uow.sessions.active_of_users([caller.subject])

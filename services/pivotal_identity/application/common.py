@@ -19,6 +19,7 @@ from pivotal_runtime.errors import (
     ViolationCollector,
 )
 from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.resources import load_for_change
 
 from pivotal_identity.domain import errors, rbac
 from pivotal_identity.domain.lockout import LockoutPolicy
@@ -99,10 +100,9 @@ def require_user(caller: Caller) -> None:
 
 
 def user_in(uow, caller: Caller, user_id: str) -> User:
-    user = uow.users.get(caller.organization_id, user_id) if user_id else None
-    if user is None:
-        raise NotFound("user", user_id or "")
-    return user
+    """A user of the caller's organization (NOT_FOUND otherwise)."""
+    return load_for_change(lambda found: uow.users.get(caller.organization_id, found),
+                           caller.organization_id, "user", user_id)
 
 
 def organization_of(uow, caller: Caller) -> Organization:

@@ -10,7 +10,7 @@ from pivotal_runtime.errors import AlreadyExists, NotFound, ViolationCollector
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.paging import page_request
-from pivotal_runtime.kit.resources import check_etag
+from pivotal_runtime.kit.resources import load_for_change
 
 from pivotal_identity.application import events, mails
 from pivotal_identity.application.common import (
@@ -118,7 +118,7 @@ class InvitationsService:
         return invitation
 
     def get(self, caller: Caller, invitation_id: str) -> Invitation:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             return _invitation_of(uow, caller, invitation_id)
 
@@ -227,9 +227,5 @@ class InvitationsService:
 def _invitation_of(uow, caller: Caller, invitation_id: str, etag: str | None = None) -> Invitation:
     """The caller's organization's invitation (NOT_FOUND otherwise); with `etag`, it must
     still be the current one."""
-    invitation = uow.invitations.get(caller.organization_id, invitation_id)
-    if invitation is None:
-        raise NotFound("invitation", invitation_id)
-    if etag is not None:
-        check_etag(etag, invitation.etag, f"invitations/{invitation_id}")
-    return invitation
+    return load_for_change(lambda found: uow.invitations.get(caller.organization_id, found),
+                           caller.organization_id, "invitation", invitation_id, etag or "")

@@ -46,7 +46,7 @@ class MfaService:
         return caller
 
     def status(self, caller: Caller) -> MfaSetup:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             require_user(caller)
             return _setup(uow, caller.subject, caller.organization_id, self._deps.clock())

@@ -136,7 +136,7 @@ class OrganizationsService:
         return organization, owner
 
     def get(self, caller: Caller, organization_id: str) -> Organization:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             if organization_id != caller.organization_id:
                 raise NotFound("organization", organization_id)

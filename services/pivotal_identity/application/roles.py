@@ -8,7 +8,7 @@ from pivotal_runtime.errors import InvalidArgument, NotFound, ViolationCollector
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.paging import after_in_memory, page_request
-from pivotal_runtime.kit.resources import check_etag
+from pivotal_runtime.kit.resources import check_etag, load_for_change
 
 from pivotal_identity.application import events
 from pivotal_identity.application.common import (
@@ -42,11 +42,8 @@ def _custom_role_for_change(uow, caller: Caller, role_id: str, etag: str) -> Rol
     roles are never changed."""
     if rbac.is_built_in(role_id):
         raise errors.role_built_in()
-    role = uow.roles.get(caller.organization_id, role_id)
-    if role is None:
-        raise NotFound("role", role_id)
-    check_etag(etag, role.etag, f"roles/{role_id}")
-    return role
+    return load_for_change(lambda found: uow.roles.get(caller.organization_id, found),
+                           caller.organization_id, "role", role_id, etag)
 
 
 def check_can_grant(caller: Caller, role: Role) -> None:
@@ -151,7 +148,7 @@ class RolesService:
         return role
 
     def get(self, caller: Caller, role_id: str) -> Role:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             role = find_role(uow, caller.organization_id, role_id)
             if role is None:

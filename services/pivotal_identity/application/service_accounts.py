@@ -16,7 +16,7 @@ from pivotal_runtime.errors import AlreadyExists, NotFound, ViolationCollector
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.paging import page_request
-from pivotal_runtime.kit.resources import check_etag
+from pivotal_runtime.kit.resources import check_etag, load_for_change
 
 from pivotal_identity.application.auth import TokenIssuer
 from pivotal_identity.application.common import (
@@ -74,11 +74,9 @@ class ServiceAccountsService:
         return values
 
     def _get(self, uow, caller, account_id: str) -> ServiceAccount:
-        account = uow.service_accounts.get(caller.organization_id, account_id) \
-            if account_id else None
-        if account is None:
-            raise NotFound("service account", account_id)
-        return account
+        return load_for_change(
+            lambda found: uow.service_accounts.get(caller.organization_id, found),
+            caller.organization_id, "service account", account_id)
 
     def create(self, caller: Caller, data: AccountInput, request_id: str) -> tuple[ServiceAccount, str]:
         deps = self._deps
@@ -103,7 +101,7 @@ class ServiceAccountsService:
         return account, secret
 
     def get(self, caller: Caller, account_id: str) -> ServiceAccount:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             return self._get(uow, checked(uow, caller), account_id)
 
     def list(self, caller: Caller, page_size: int, page_token: str, show_deleted: bool):

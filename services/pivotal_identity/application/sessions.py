@@ -29,7 +29,7 @@ class SessionsService:
         return page.slice(found, key=lambda session: (session.create_time, session.id))
 
     def list_mine(self, caller: Caller, page_size: int, page_token: str, state: SessionState | None):
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             require_user(caller)
             sessions, token = self._list(uow, caller, caller.subject, state, page_size,
@@ -50,7 +50,7 @@ class SessionsService:
 
     def list_of(self, caller: Caller, user_id: str, page_size: int, page_token: str,
                 state: SessionState | None):
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             if user_id != "-":
                 user_in(uow, caller, user_id)

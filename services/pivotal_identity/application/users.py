@@ -162,7 +162,7 @@ class UsersService:
         return user
 
     def get(self, caller: Caller, user_id: str) -> User:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             return user_in(uow, caller, user_id)
 
@@ -173,7 +173,7 @@ class UsersService:
         if len(set(user_ids)) != len(user_ids):
             v.add("user_ids", "must be distinct")
         v.raise_if_any()
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             found = {u.id: u for u in uow.users.get_many(caller.organization_id, user_ids)}
         for user_id in user_ids:
@@ -304,7 +304,7 @@ class UsersService:
             uow.commit()
 
     def me(self, caller: Caller) -> tuple[User, Organization, list[str]]:
-        with self._deps.uow() as uow:
+        with self._deps.uow(read_only=True) as uow:
             checked(uow, caller)
             require_user(caller)
             user = user_in(uow, caller, caller.subject)

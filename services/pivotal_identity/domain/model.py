@@ -1,5 +1,6 @@
-"""Identity's aggregates and their state transitions. Plain dataclasses; `version` backs the
-etag (AIP-154) and is bumped by every change."""
+"""Identity's aggregates and their state transitions. Plain dataclasses; the versioned ones
+(`pivotal_runtime.kit.resources.Versioned`) derive their etag (AIP-154) from `version`,
+bumped by every change (`touch`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from pivotal_runtime.errors import InvalidState
+from pivotal_runtime.kit.resources import Versioned
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def etag_of(version: int) -> str:
-    return f'W/"{version}"'
 
 
 class OrganizationState(str, Enum):
@@ -81,7 +79,7 @@ class SigningKeyState(str, Enum):
 
 
 @dataclass
-class Organization:
+class Organization(Versioned):
     id: str
     display_name: str
     create_time: datetime
@@ -93,11 +91,6 @@ class Organization:
     region_code: str = ""
     delete_time: datetime | None = None
     purge_time: datetime | None = None
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     @property
     def active(self) -> bool:
@@ -111,13 +104,9 @@ class Organization:
         self.purge_time = now + retention
         self.touch(now)
 
-    def touch(self, now: datetime) -> None:
-        self.update_time = now
-        self.version += 1
-
 
 @dataclass
-class User:
+class User(Versioned):
     id: str
     organization_id: str
     email: str
@@ -136,13 +125,8 @@ class User:
     mfa_enabled: bool = False
     last_login_time: datetime | None = None
     delete_time: datetime | None = None
-    version: int = 1
     # Read-only projection of the email's lockout (not stored on the user).
     lock_expire_time: datetime | None = None
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     @property
     def can_log_in(self) -> bool:
@@ -192,13 +176,9 @@ class User:
         self.touch(now)
         return True
 
-    def touch(self, now: datetime) -> None:
-        self.update_time = now
-        self.version += 1
-
 
 @dataclass
-class Role:
+class Role(Versioned):
     """A custom role of one organization (built-in roles live in `rbac.BUILT_IN`)."""
 
     id: str
@@ -210,19 +190,10 @@ class Role:
     description: str = ""
     built_in: bool = False
     user_count: int = 0
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
-
-    def touch(self, now: datetime) -> None:
-        self.update_time = now
-        self.version += 1
 
 
 @dataclass
-class Invitation:
+class Invitation(Versioned):
     id: str
     organization_id: str
     email: str
@@ -238,11 +209,6 @@ class Invitation:
     last_send_time: datetime | None = None
     accepted_user_id: str = ""
     respond_time: datetime | None = None
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     def state_at(self, now: datetime) -> InvitationState:
         if self.state is InvitationState.PENDING and self.expire_time <= now:
@@ -286,13 +252,9 @@ class Invitation:
         self.respond_time = now
         self.touch(now)
 
-    def touch(self, now: datetime) -> None:
-        self.update_time = now
-        self.version += 1
-
 
 @dataclass
-class Session:
+class Session(Versioned):
     id: str
     organization_id: str
     user_id: str
@@ -308,11 +270,6 @@ class Session:
     last_refresh_time: datetime | None = None
     revoke_time: datetime | None = None
     revoke_reason: RevokeReason | None = None
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     def state_at(self, now: datetime) -> SessionState:
         if self.state is SessionState.ACTIVE and self.expire_time <= now:
@@ -338,13 +295,9 @@ class Session:
         self.touch(now)
         return True
 
-    def touch(self, now: datetime) -> None:
-        self.update_time = now
-        self.version += 1
-
 
 @dataclass
-class ServiceAccount:
+class ServiceAccount(Versioned):
     id: str
     organization_id: str
     display_name: str
@@ -358,11 +311,6 @@ class ServiceAccount:
     state: ServiceAccountState = ServiceAccountState.ACTIVE
     last_use_time: datetime | None = None
     delete_time: datetime | None = None
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     @property
     def active(self) -> bool:
@@ -382,10 +330,6 @@ class ServiceAccount:
         self.state = ServiceAccountState.DELETED
         self.delete_time = now
         self.touch(now)
-
-    def touch(self, now: datetime) -> None:
-        self.update_time = now
-        self.version += 1
 
 
 @dataclass
@@ -419,7 +363,7 @@ class MfaSetup:
 
 
 @dataclass
-class SigningKey:
+class SigningKey(Versioned):
     id: str
     algorithm: str
     public_jwk: dict
@@ -430,11 +374,6 @@ class SigningKey:
     expire_time: datetime | None = None
     update_time: datetime | None = None
     state: SigningKeyState = SigningKeyState.ACTIVE
-    version: int = 1
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     def state_at(self, now: datetime) -> SigningKeyState:
         if self.state is SigningKeyState.RETIRED and self.expire_time and self.expire_time <= now:

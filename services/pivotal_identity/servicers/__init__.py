@@ -69,7 +69,6 @@ from pivotal.identity.v1 import (
 from pivotal.identity.v1 import (
     user_service_pb2_grpc as user_grpc,
 )
-
 from pivotal_runtime.kit.caller import caller_of_call
 from pivotal_runtime.kit.proto_types import update_mask_of
 

@@ -4,6 +4,7 @@ configuration instead of the gateway's."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 from pathlib import Path
@@ -48,6 +49,22 @@ class SidecarProcess(EnvoyProcess):
                          output)
         self.workload = workload
         self.config_file = config_file
+
+    def _admin(self, path: str, method: str = "GET", timeout: float = 1.0) -> tuple[int, str]:
+        # A development sidecar's admin listens on 127.0.0.1:<admin port> (its bootstrap in
+        # sidecar.py), not on the gateway's owner-only Unix socket: the local mesh is a
+        # development mode, and a socket path under a deep state folder can exceed the
+        # 107-byte limit of Unix socket paths.
+        connection = http.client.HTTPConnection("127.0.0.1", self.gateway.admin_port,
+                                                timeout=timeout)
+        try:
+            connection.request(method, path)
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        except http.client.HTTPException as error:
+            raise OSError(f"sidecar admin interface: {error}") from error
+        finally:
+            connection.close()
 
     def start(self) -> SidecarProcess:
         from pivotal_gateway.process import _with_parent_death_signal

@@ -98,7 +98,10 @@ class LocalMesh:
                 mesh.sidecar_concurrency, output)
             for workload in policy.WORKLOADS]
 
-    def start(self) -> None:
+    def start(self, on_failure=None) -> None:
+        # `on_failure` is the companion interface of `run_until_signalled` (the gateway's
+        # supervisor calls it when Envoy cannot be kept running); a sidecar that dies is not
+        # restarted yet: its service is then unreachable and its health check says so.
         self.rotator.start()
         for process in self.sidecars:
             process.start()

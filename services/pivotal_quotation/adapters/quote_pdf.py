@@ -227,7 +227,7 @@ def _lines_table(document: QuoteDocument, fmt: LocaleFormat, styles: _Styles) ->
                 discount.insert(0, fmt.percent(line.discount_percent))
             cells.append(discount)
         cells += [[fmt.percent(line.tax_percent)], [fmt.money(line.amount)]]
-        for (_, values), cell in zip(columns, cells):
+        for (_, values), cell in zip(columns, cells, strict=False):
             values.append(cell)
 
     def width(index: int, header: str, values: list[list[str]]) -> float | None:

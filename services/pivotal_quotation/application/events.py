@@ -102,7 +102,7 @@ def _specific(quote: Quote, t: Transition, approval_required: bool, hours_per_da
             customer_reference=decision.customer_reference, contact_name=decision.contact_name,
             note=decision.note, notes=content.notes, totals=m.quote_totals(quote),
             line_items=[m.accepted_line(line, amounts, hours_per_day)
-                        for line, amounts in zip(content.lines, quote.pricing.lines)])
+                        for line, amounts in zip(content.lines, quote.pricing.lines, strict=False)])
     if to is QuoteState.DECLINED:
         decision = quote.decision
         return ev.QuoteDeclined(**about, customer_id=content.customer_id,

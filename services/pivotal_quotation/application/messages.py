@@ -183,7 +183,7 @@ def quote(q: Quote, *, approval_required: bool, full: bool = True) -> quote_pb2.
         create_time=ts(q.create_time), update_time=ts(q.update_time), etag=q.etag)
     if full:
         message.line_items.extend(line_item(line, amounts) for line, amounts
-                                  in zip(content.lines, q.pricing.lines))
+                                  in zip(content.lines, q.pricing.lines, strict=False))
         message.transitions.extend(transition(tr) for tr in q.transitions)
     if q.decision is not None:
         d = q.decision

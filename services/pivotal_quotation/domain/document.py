@@ -84,7 +84,7 @@ def document_of(quote: Quote, *, seller: Party, customer: Party, issue_date: dat
                               else None),
             discount=amounts.line_discount, amount=amounts.net - amounts.line_discount,
             tax_percent=line.tax.percent)
-        for index, (line, amounts) in enumerate(zip(content.lines, pricing.lines)))
+        for index, (line, amounts) in enumerate(zip(content.lines, pricing.lines, strict=False)))
     totals = pricing.totals
     return QuoteDocument(
         seller=seller, customer=customer, quote_number=quote.quote_number,

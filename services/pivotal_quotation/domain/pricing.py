@@ -152,16 +152,16 @@ def price_quote(currency_code: str, lines: Sequence[PricedLineInput],
         sound.append(len(problems.violations) == before)
     _check_discount("discount", discount, currency_code, places, problems)
     nets = [_rounded(line.quantity * line.unit_price.amount, places) if ok else Decimal(0)
-            for line, ok in zip(lines, sound)]
-    for index, (line, net, ok) in enumerate(zip(lines, nets, sound)):
+            for line, ok in zip(lines, sound, strict=False)]
+    for index, (line, net, ok) in enumerate(zip(lines, nets, sound, strict=False)):
         if ok and isinstance(line.discount, AmountOff) and line.discount.amount.amount > net:
             problems.add(f"line_items[{index}].discount.amount",
                          f"the discount {line.discount.amount.amount} is above the line's net "
                          f"{net}", reasons.DISCOUNT_EXCEEDS_AMOUNT)
     problems.raise_if_any()
 
-    line_discounts = [_discount_of(line.discount, net, places) for line, net in zip(lines, nets)]
-    after_line = [net - off for net, off in zip(nets, line_discounts)]
+    line_discounts = [_discount_of(line.discount, net, places) for line, net in zip(lines, nets, strict=False)]
+    after_line = [net - off for net, off in zip(nets, line_discounts, strict=False)]
     base = sum(after_line, Decimal(0))
     quote_discount = _discount_of(discount, base, places)
     if quote_discount > base:
@@ -170,7 +170,7 @@ def price_quote(currency_code: str, lines: Sequence[PricedLineInput],
         problems.raise_if_any()
 
     quote_shares = _spread(quote_discount, after_line, places)
-    taxable = [amount - share for amount, share in zip(after_line, quote_shares)]
+    taxable = [amount - share for amount, share in zip(after_line, quote_shares, strict=False)]
     taxes, breakdown = _taxes(lines, taxable, places)
 
     def money(value: Decimal) -> Money:
@@ -221,7 +221,7 @@ def _taxes(lines: Sequence[PricedLineInput], taxable: list[Decimal], places: int
         members = groups[tax]
         base = sum((taxable[i] for i in members), Decimal(0))
         amount = _rounded(base * tax.percent / HUNDRED, places)
-        for index, share in zip(members, _spread(amount, [taxable[i] for i in members], places)):
+        for index, share in zip(members, _spread(amount, [taxable[i] for i in members], places), strict=False):
             taxes[index] = share
         breakdown.append((tax, base, amount))
     return taxes, breakdown

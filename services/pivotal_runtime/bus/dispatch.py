@@ -174,7 +174,7 @@ class Dispatcher:
                 ready.append(item)
             except EventRejected as error:
                 outcomes[index] = DeadLetter("rejected", str(error))
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - a failed prepare step is the event's outcome
                 outcomes[index] = self._failure(deliveries[index], error)
         if ready:
             self._handle_prepared(ready, deliveries, outcomes, prepared)

@@ -6,9 +6,8 @@ Built by the bootstrap from settings; started and stopped by the service host.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from pivotal_runtime.bus.backoff import Backoff

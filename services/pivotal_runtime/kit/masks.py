@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pivotal_runtime.errors import ViolationCollector
@@ -43,11 +43,25 @@ def mask_fields(paths: Iterable[str], updatable: Iterable[str], populated: Itera
 
 @dataclass(frozen=True)
 class UpdateMask:
-    """An update request's mask and the resource fields the client populated (for an empty
-    mask); servicers build it (`pivotal_runtime.kit.proto_types.update_mask_of`)."""
+    """An update request's mask, the resource fields the client populated (for an empty
+    mask) and the resource's `IMMUTABLE` fields; servicers build it
+    (`pivotal_runtime.kit.proto_types.update_mask_of`)."""
 
     paths: tuple[str, ...] = ()
     populated: tuple[str, ...] = ()
+    immutable: tuple[str, ...] = ()
 
     def fields(self, updatable: Iterable[str]) -> list[str]:
         return mask_fields(self.paths, updatable, self.populated)
+
+    def check_unchanged(self, stored: object, requested: Mapping[str, object],
+                        prefix: str = "") -> None:
+        """INVALID_ARGUMENT (reason IMMUTABLE) for every immutable field the update names
+        (by its mask, or by populating it) with a value other than the stored one."""
+        named = set(self.paths) if self.paths and FULL_REPLACE not in self.paths \
+            else set(self.populated) if not self.paths else set(requested)
+        v = ViolationCollector()
+        for name in self.immutable:
+            if name in named and name in requested and requested[name] != getattr(stored, name):
+                v.add(f"{prefix}{name}", "cannot be changed once set", field_reasons.IMMUTABLE)
+        v.raise_if_any()

@@ -79,7 +79,7 @@ def decode_token(token: str, digest: str) -> Position:
         data = json.loads(raw, parse_constant=_no_constants,
                           parse_float=lambda _: _no_constants("a number with a fraction"))
         if not isinstance(data, dict) or not isinstance(data.get("k"), list):
-            raise ValueError("no position")
+            raise TypeError("no position")
         if data.get("f") != digest:
             raise LookupError
         return tuple(_decode_value(v) for v in data["k"])
@@ -112,13 +112,13 @@ def page_request(page_size: int, page_token: str, *filters: object,
     digest = filter_digest(*filters)
     v = ViolationCollector()
     if page_size < 0:
-        v.add("page_size", "must not be negative", field_reasons.OUT_OF_RANGE)
+        v.add("page_size", "must not be negative", field_reasons.PAGE_SIZE_OUT_OF_RANGE)
     after = None
     if page_token:
         try:
             after = decode_token(page_token, digest)
         except ValueError as error:
-            v.add("page_token", str(error), field_reasons.INVALID_PAGE_TOKEN)
+            v.add("page_token", str(error), field_reasons.PAGE_TOKEN_INVALID)
     v.raise_if_any()
     return PageRequest(min(page_size or default_size, max_size), after, digest)
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
+from google.api import field_behavior_pb2
 from google.protobuf import field_mask_pb2
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from google.type import date_pb2, decimal_pb2, money_pb2
 
@@ -78,7 +81,14 @@ def date_to_proto(value: date | None) -> date_pb2.Date:
     return date_pb2.Date(year=value.year, month=value.month, day=value.day)
 
 
+@cache
+def _immutable_fields(descriptor: Descriptor) -> tuple[str, ...]:
+    return tuple(field.name for field in descriptor.fields if field_behavior_pb2.IMMUTABLE in
+                 field.GetOptions().Extensions[field_behavior_pb2.field_behavior])
+
+
 def update_mask_of(mask: field_mask_pb2.FieldMask, resource: Message) -> UpdateMask:
     """The mask of an update request with the fields set in its `resource` (AIP-134: an
-    empty mask updates the populated fields)."""
-    return UpdateMask(tuple(mask.paths), tuple(f.name for f, _ in resource.ListFields()))
+    empty mask updates the populated fields) and the resource's IMMUTABLE fields."""
+    return UpdateMask(tuple(mask.paths), tuple(f.name for f, _ in resource.ListFields()),
+                      _immutable_fields(resource.DESCRIPTOR))

@@ -14,12 +14,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import grpc
 
 from pivotal_runtime.errors import Unavailable
 from pivotal_runtime.kit.caller import Caller
+
+if TYPE_CHECKING:
+    from pivotal_runtime.kit.domain import ServiceDeps
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,22 @@ class ServiceTokens:
         if caller is not None and caller.token and not as_workload:
             return caller.token
         return self.for_workload(organization_id)
+
+
+def workload_tokens(deps: ServiceDeps) -> ServiceTokens:
+    """This workload's tokens from identity, with `PIVOTAL_WORKLOAD_CLIENT_SECRET` (the client
+    id is the workload's name). Nothing is asked until the first call as the workload."""
+    settings = deps.settings
+    secret = settings.workload_client_secret
+    if secret is None or deps.channels is None:
+        raise RuntimeError(f"{deps.name}: set PIVOTAL_WORKLOAD_CLIENT_SECRET to call other "
+                           "services as this workload")
+    channels = deps.channels
+    source = ClientCredentialsTokenSource(
+        lambda: channels.channel("identity"), deps.name, secret.get_secret_value(), deps.clock,
+        settings.default_deadline_seconds)
+    return ServiceTokens(source, deps.clock,
+                         timedelta(seconds=settings.service_token_refresh_margin_seconds))
 
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:

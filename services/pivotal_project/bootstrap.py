@@ -30,6 +30,6 @@ def build_project(service_deps: ServiceDeps, *, clock=None,
     clock = clock or service_deps.clock
     deps = Deps(uow=lambda read_only=False: ProjectUnitOfWork(database, read_only=read_only),
                 clock=clock,
-                entitlements=entitlements or entitlement_client(service_deps, clock))
+                entitlements=entitlements or entitlement_client(service_deps))
     return ProjectApp(deps, ProjectsService(deps), MembersService(deps), TasksService(deps),
                       MilestonesService(deps))

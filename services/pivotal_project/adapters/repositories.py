@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from pivotal_runtime.kit.document_repository import DocumentRepository
+from pivotal_runtime.kit.document_repository import DocumentRepository, page_rows
 from pivotal_runtime.kit.documents import from_document, to_document
 from pivotal_runtime.kit.paging import Position
-from pivotal_runtime.kit.repository import after_position, insert_ignore, order_by
+from pivotal_runtime.kit.repository import insert_ignore
 from sqlalchemy.orm import Session
 
 from pivotal_project.adapters import tables as t
@@ -31,15 +31,6 @@ OPEN_STATES = [s.value for s in ProjectState if s.open]
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _page(session: Session, statement, order, after: Position | None, limit: int
-          ) -> tuple[list, int]:
-    total = session.execute(sa.select(sa.func.count()).select_from(statement.subquery())
-                            ).scalar_one()
-    rows = session.execute(statement.where(after_position(order, after))
-                           .order_by(*order_by(order)).limit(limit)).all()
-    return rows, total
 
 
 class ProjectRepository(DocumentRepository[Project]):
@@ -112,7 +103,7 @@ class ProjectRepository(DocumentRepository[Project]):
             statement = statement.where(c.id.in_(sa.select(t.members.c.project_id).where(
                 t.members.c.user_id == member_user_id,
                 t.members.c.organization_id == organization_id)))
-        rows, total = _page(self._s, statement, [(c.create_time, False), (c.id, False)],
+        rows, total = page_rows(self._s, statement, [(c.create_time, False), (c.id, False)],
                             after, limit)
         return [self._from_row(row) for row in rows], total
 

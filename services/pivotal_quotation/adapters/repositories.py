@@ -13,12 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from pivotal_runtime.errors import Aborted, AlreadyExists
+from pivotal_runtime.kit.document_repository import page_rows
 from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import (
     VersionedRepository,
-    after_position,
     insert_for,
-    order_by,
     row_values,
 )
 from sqlalchemy.exc import IntegrityError
@@ -34,15 +33,6 @@ from pivotal_quotation.domain.rate_cards import RateCard, RateCardState, RateCar
 from pivotal_quotation.domain.reasons import DUPLICATE_NAME
 from pivotal_quotation.domain.sellers import SellerProfile, newer
 from pivotal_quotation.domain.tax_rates import TaxRate, TaxRateFields
-
-
-def _page(session: Session, statement, order: list[tuple[sa.ColumnElement, bool]], after: Position | None, limit: int
-          ) -> tuple[list, int]:
-    total = session.execute(sa.select(sa.func.count()).select_from(statement.subquery())
-                            ).scalar_one()
-    rows = session.execute(statement.where(after_position(order, after))
-                           .order_by(*order_by(order)).limit(limit)).all()
-    return rows, total
 
 
 class _Repository(VersionedRepository):
@@ -97,7 +87,7 @@ class CustomerRepository(_Repository):
         if not include_archived:
             statement = statement.where(t.customers.c.state == CustomerState.ACTIVE.value)
         order = [(t.customers.c.display_name, False), (t.customers.c.id, False)]
-        rows, total = _page(self._s, statement, order, after, limit)
+        rows, total = page_rows(self._s, statement, order, after, limit)
         return [self._load(row) for row in rows], total
 
 
@@ -160,7 +150,7 @@ class TaxRateRepository(_Repository):
              ) -> tuple[list[TaxRate], int]:
         statement = sa.select(t.tax_rates).where(t.tax_rates.c.organization_id == organization_id)
         order = [(t.tax_rates.c.display_name, False), (t.tax_rates.c.id, False)]
-        rows, total = _page(self._s, statement, order, after, limit)
+        rows, total = page_rows(self._s, statement, order, after, limit)
         return [self._load(row) for row in rows], total
 
 
@@ -273,7 +263,7 @@ class RateCardRepository(_Repository):
         if not include_archived:
             statement = statement.where(t.rate_cards.c.state == RateCardState.ACTIVE.value)
         order = [(t.rate_cards.c.display_name, False), (t.rate_cards.c.id, False)]
-        rows, total = _page(self._s, statement, order, after, limit)
+        rows, total = page_rows(self._s, statement, order, after, limit)
         versions = self._versions_of([row.id for row in rows])
         return [self._load(row, versions[row.id]) for row in rows], total
 
@@ -364,7 +354,7 @@ class QuoteRepository(_Repository):
                                                q.title.icontains(where.query, autoescape=True)))
         keyset = [(QUOTE_ORDER_COLUMNS[name], descending) for name, descending in order]
         keyset.append((q.id, order[-1][1] if order else True))
-        rows, total = _page(self._s, statement, keyset, after, limit)
+        rows, total = page_rows(self._s, statement, keyset, after, limit)
         return [self._load(row) for row in rows], total
 
 

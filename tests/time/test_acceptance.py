@@ -326,3 +326,20 @@ def _logged(stack, person, project_id):
 def _inbox_size(stack) -> int:
     with stack["time"].database.engine.connect() as connection:
         return connection.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one()
+
+
+def test_changing_the_hours_keeps_the_stored_rate_and_reprices_the_amount(stack):
+    manager, _lead, dev, project = team(stack)
+    entry = log(stack, dev, project.project_id, "2026-07-06", "1")
+    changed = entries(stack).UpdateTimeEntry(time_entry_service_pb2.UpdateTimeEntryRequest(
+        time_entry=time_entry_pb2.TimeEntry(time_entry_id=entry.time_entry_id, etag=entry.etag,
+                                            hours={"value": "3"}),
+        update_mask=FieldMask(paths=["hours"])), metadata=dev.metadata, timeout=T).time_entry
+    assert amount(changed.rate) == Decimal("81.6525")
+    assert amount(changed.amount) == Decimal("244.96")  # 244.9575
+    stale = refusal(lambda: entries(stack).UpdateTimeEntry(
+        time_entry_service_pb2.UpdateTimeEntryRequest(
+            time_entry=time_entry_pb2.TimeEntry(time_entry_id=entry.time_entry_id,
+                                                etag=entry.etag, description="x"),
+            update_mask=FieldMask(paths=["description"])), metadata=dev.metadata, timeout=T))
+    assert stale.code() == grpc.StatusCode.ABORTED and reason(stale) == "ETAG_MISMATCH"

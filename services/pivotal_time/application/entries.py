@@ -196,10 +196,11 @@ class EntriesService:
                 merged = replace(merged, hours=None)
             merged = settle_fields(merged)
             check_unlocked(merged.date, locked_until, "time_entry.date")
-            pricing = entry.pricing
-            if any(name in names for name in REPRICING) or merged.hours != entry.fields.hours \
-                    or merged.billable != entry.fields.billable:
+            if any(getattr(merged, n) != getattr(entry.fields, n) for n in REPRICING):
                 merged, pricing = self._priced(uow, caller.organization_id, merged)
+            else:  # the stored rate stays; the amount follows the hours
+                pricing = replace(entry.pricing, amount=amount_of(
+                    merged.hours, entry.pricing.resolved.rate, entry.pricing.currency_code))
             self._check_day(uow, caller.organization_id, merged, entry.id)
             changed = entry.change(merged, names, pricing, now)
             if changed:

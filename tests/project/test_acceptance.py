@@ -262,3 +262,32 @@ def test_another_tenant_sees_not_found(stack):
     assert listed.total_size == 0
     assert project_of_quote(stack, owner, project.source_quote_id).project_id == \
         project.project_id
+
+
+def test_tasks_are_assigned_to_members_and_listed_across_projects(stack):
+    user = stack.user()
+    person = f"person-{uuid.uuid4().hex[:6]}"
+    project = accept_quote(stack, user)
+    task = tasks(stack).ListTasks(task_service_pb2.ListTasksRequest(
+        project_id=project.project_id), metadata=user.metadata, timeout=T).tasks[0]
+    with pytest.raises(grpc.RpcError) as refused:
+        tasks(stack).AssignTask(task_service_pb2.AssignTaskRequest(
+            project_id=project.project_id, task_id=task.task_id, user_id=person),
+            metadata=user.metadata, timeout=T)
+    assert reason(refused.value) == "ASSIGNEE_NOT_MEMBER"
+    add_member(stack, user, project.project_id, person, "Developer", "line-dev")
+    assigned = tasks(stack).AssignTask(task_service_pb2.AssignTaskRequest(
+        project_id=project.project_id, task_id=task.task_id, user_id=person, etag=task.etag),
+        metadata=user.metadata, timeout=T).task
+    assert assigned.assignee_user_id == person
+    again = tasks(stack).AssignTask(task_service_pb2.AssignTaskRequest(
+        project_id=project.project_id, task_id=task.task_id, user_id=person, etag=task.etag),
+        metadata=user.metadata, timeout=T).task  # a retry with the old etag: no change
+    assert again.etag == assigned.etag
+    mine = tasks(stack).ListTasks(task_service_pb2.ListTasksRequest(
+        project_id="-", assignee_user_id=person), metadata=user.metadata, timeout=T)
+    assert [t.task_id for t in mine.tasks] == [task.task_id]
+    events = [e for e in stack["project"].outbox_events(events_pb2.TaskAssigned,
+                                                         user.organization_id)
+              if e.task_id == task.task_id]
+    assert [e.assignee_user_id for e in events] == [person]

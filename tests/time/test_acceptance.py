@@ -329,7 +329,7 @@ def _inbox_size(stack) -> int:
 
 
 def test_changing_the_hours_keeps_the_stored_rate_and_reprices_the_amount(stack):
-    manager, _lead, dev, project = team(stack)
+    _manager, _lead, dev, project = team(stack)
     entry = log(stack, dev, project.project_id, "2026-07-06", "1")
     changed = entries(stack).UpdateTimeEntry(time_entry_service_pb2.UpdateTimeEntryRequest(
         time_entry=time_entry_pb2.TimeEntry(time_entry_id=entry.time_entry_id, etag=entry.etag,

@@ -176,6 +176,11 @@ class TaskRepository(DocumentRepository[Task]):
         return self.select(self.table.c.project_id == project_id,
                            order=[self.table.c.create_time, self.table.c.id])
 
+    def of_assignee(self, organization_id: str, user_id: str) -> list[Task]:
+        return self.select(self.table.c.organization_id == organization_id,
+                           self.table.c.assignee_user_id == user_id,
+                           order=[self.table.c.create_time, self.table.c.id])
+
     def unassign_all(self, project_id: str, user_id: str) -> list[Task]:
         return self.select(self.table.c.project_id == project_id,
                            self.table.c.assignee_user_id == user_id)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pivotal_runtime.errors import FailedPrecondition, NotFound, PreconditionViolation
+from pivotal_runtime.errors import (
+    FailedPrecondition,
+    FieldReason,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+)
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
 from pivotal_runtime.kit.masks import UpdateMask
@@ -34,6 +41,9 @@ def _one(found, kind: str, resource_id: str, etag: str = ""):
         raise NotFound(kind, resource_id)
     check_etag(etag, found.etag, f"{kind}s/{resource_id}")
     return found
+
+
+EVERY_PROJECT = "-"  # AIP-159: ListTasks across the organization's projects
 
 
 class TasksService:
@@ -71,8 +81,16 @@ class TasksService:
              states: list[TaskState], assignee: str, milestone_id: str, quote_line: str
              ) -> tuple[list[Task], str, int]:
         with self._deps.uow(read_only=True) as uow:
-            project = project_of(uow, caller.organization_id, project_id)
-            tasks = [t for t in uow.tasks.of_project(project.id)
+            if project_id == EVERY_PROJECT:
+                if not assignee:
+                    raise InvalidArgument([FieldViolation(
+                        "assignee_user_id", "is required to list the tasks of every project",
+                        FieldReason.REQUIRED)])
+                candidates = uow.tasks.of_assignee(caller.organization_id, assignee)
+            else:
+                candidates = uow.tasks.of_project(
+                    project_of(uow, caller.organization_id, project_id).id)
+            tasks = [t for t in candidates
                      if (not states or t.fields.state in states)
                      and (not assignee or t.assignee_user_id == assignee)
                      and (not milestone_id or t.fields.milestone_id == milestone_id)
@@ -80,12 +98,18 @@ class TasksService:
         return page_in_memory(tasks, page_size, page_token, project_id,
                      sorted(s.value for s in states), assignee, milestone_id, quote_line)
 
-    def _change(self, caller: Caller, project_id: str, task_id: str, etag: str, change):
+    def _change(self, caller: Caller, project_id: str, task_id: str, etag: str, change, *,
+                unchanged=lambda task: False):
+        """`change(uow, project, task, now)` under the project's lock; `unchanged(task)`
+        answers a retry without a change before the etag is checked."""
         now = self._deps.clock()
         with self._deps.uow() as uow:
             project = project_of(uow, caller.organization_id, project_id, lock=True)
             task = _one(uow.tasks.get(caller.organization_id, project.id, task_id), "task",
-                        task_id, etag)
+                        task_id)
+            if unchanged(task):
+                return task
+            check_etag(etag, task.etag, f"tasks/{task_id}")
             project.check_open()
             if change(uow, project, task, now):
                 uow.commit()
@@ -127,7 +151,8 @@ class TasksService:
             events.task_assigned(uow, project, task, previous or "", caller.subject)
             return True
 
-        return self._change(caller, project_id, task_id, etag, change)
+        return self._change(caller, project_id, task_id, etag, change,
+                            unchanged=lambda task: task.assignee_user_id == user_id)
 
     def delete(self, caller: Caller, project_id: str, task_id: str, etag: str) -> None:
         def change(uow, project: Project, task: Task, now) -> bool:

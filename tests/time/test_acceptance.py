@@ -343,3 +343,37 @@ def test_changing_the_hours_keeps_the_stored_rate_and_reprices_the_amount(stack)
                                                 etag=entry.etag, description="x"),
             update_mask=FieldMask(paths=["description"])), metadata=dev.metadata, timeout=T))
     assert stale.code() == grpc.StatusCode.ABORTED and reason(stale) == "ETAG_MISMATCH"
+
+
+def test_a_timed_entry_counts_on_its_day_in_the_organizations_time_zone(time_alone):
+    from pivotal.identity.v1 import events_pb2 as identity_events
+
+    stack = time_alone
+    manager = stack.user("manager")
+    org, person = manager.organization_id, stack.user("member", manager.organization_id)
+    project_id = str(uuid.uuid4())
+    stack.deliver(identity_events.OrganizationCreated(organization_id=org, display_name="Acme",
+                                                      time_zone="Europe/Berlin", version=1),
+                  organization_id=org, subject=org)
+    stack.deliver(project_events.ProjectCreated(
+        organization_id=org, project_id=project_id, version=1, project=project_pb2.Project(
+            project_id=project_id, name="Night shift", currency_code="EUR",
+            state=project_pb2.PROJECT_STATE_ACTIVE, billing_model=3),
+        members=[member_pb2.Member(member_id="m", user_id=person.subject,
+                                   project_role="Operator")]),
+        organization_id=org, subject=project_id)
+    replicated(stack, org, project_id, person.subject)
+    wait_until(lambda: _inbox_has_organization(stack, org), what="the organization's zone")
+    start, end = _at("2026-03-02T23:30:00Z"), _at("2026-03-03T01:00:00Z")  # 00:30 in Berlin
+    wrong_day = refusal(lambda: log(stack, person, project_id, "2026-03-02", start_time=start,
+                                    end_time=end))
+    assert wrong_day.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert fields(wrong_day) == {"time_entry.date"} and "2026-03-03" in wrong_day.details()
+    logged = log(stack, person, project_id, "2026-03-03", start_time=start, end_time=end)
+    assert logged.hours.value == "1.50" and not logged.billable  # a non-billable project
+
+
+def _inbox_has_organization(stack, org: str) -> bool:
+    with stack["time"].database.engine.connect() as connection:
+        return bool(connection.execute(sa.text(
+            "SELECT count(*) FROM organization_copies WHERE id = :id"), {"id": org}).scalar_one())

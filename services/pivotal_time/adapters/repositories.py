@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from pivotal_time.adapters import tables as t
 from pivotal_time.domain.entries import TimeEntry
-from pivotal_time.domain.replica import MemberCopy, ProjectCopy, TaskCopy, newer
+from pivotal_time.domain.replica import (
+    MemberCopy,
+    OrganizationCopy,
+    ProjectCopy,
+    TaskCopy,
+    newer,
+)
 from pivotal_time.domain.settings import PeriodLock, TimeSettings, UserRate
 
 
@@ -103,6 +109,11 @@ class ReplicaRepository:
         self.projects = _Copies(session, t.project_copies, ProjectCopy, ("id",))
         self.members = _Copies(session, t.member_copies, MemberCopy, ("project_id", "user_id"))
         self.tasks = _Copies(session, t.task_copies, TaskCopy, ("id",))
+        self.organizations = _Copies(session, t.organization_copies, OrganizationCopy, ("id",))
+
+    def time_zone(self, organization_id: str) -> str:
+        found = self.organizations.get(organization_id, id=organization_id)
+        return found.time_zone if found is not None else ""
 
     def project(self, organization_id: str, project_id: str) -> ProjectCopy | None:
         return self.projects.get(organization_id, id=project_id)

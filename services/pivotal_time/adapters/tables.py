@@ -70,6 +70,14 @@ task_copies = Table(
     Column("document", JSON(), nullable=False),
 )
 
+organization_copies = Table(
+    "organization_copies", metadata,
+    Column("id", Org, primary_key=True),
+    Column("organization_id", Org, nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("document", JSON(), nullable=False),
+)
+
 time_settings = Table(
     "time_settings", metadata,
     Column("organization_id", Org, primary_key=True),

@@ -32,6 +32,7 @@ from pivotal_time.domain.entries import (
     Pricing,
     TimeEntry,
     check_day,
+    check_local_day,
     check_overlap,
     check_unlocked,
     settle_fields,
@@ -120,6 +121,7 @@ class EntriesService:
         others = [e for e in around if e.id != entry_id]
         booked = sum((e.fields.hours for e in others if e.fields.date == fields.date),
                      start=type(fields.hours)(0))
+        check_local_day(fields, uow.replica.time_zone(organization_id))
         check_day(fields.hours, booked, fields.date)
         check_overlap(fields, others)
 

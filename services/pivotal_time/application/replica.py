@@ -1,4 +1,5 @@
-"""Time's replica of project's resources, fed by project's events: every copy takes only a
+"""Time's replica of project's resources (and of the organization's time zone), fed by
+project's (and identity's) events: every copy takes only a
 newer version, so an event that arrives late (retried, or overtaken) changes nothing."""
 
 from __future__ import annotations
@@ -6,12 +7,19 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from pivotal.identity.v1 import events_pb2 as identity_events
 from pivotal.project.v1 import events_pb2 as project_events
 from pivotal.project.v1 import project_pb2
 from pivotal_runtime.bus.dispatch import Subscription
 from pivotal_runtime.kit.proto_types import decimal_from_proto, money_from_proto
 
-from pivotal_time.domain.replica import MemberCopy, PinnedRateCopy, ProjectCopy, TaskCopy
+from pivotal_time.domain.replica import (
+    MemberCopy,
+    OrganizationCopy,
+    PinnedRateCopy,
+    ProjectCopy,
+    TaskCopy,
+)
 
 _EACH = 3  # pivotal.common.v1.Unit.UNIT_EACH
 
@@ -113,7 +121,14 @@ def task_deleted(uow, event, envelope) -> None:
                                      "", version, deleted=True), id=event.task_id)
 
 
+def organization_changed(uow, event, envelope) -> None:
+    uow.replica.organizations.apply(OrganizationCopy(event.organization_id, event.time_zone,
+                                                     event.version), id=event.organization_id)
+
+
 SUBSCRIPTIONS = [
+    Subscription(identity_events.OrganizationCreated, organization_changed),
+    Subscription(identity_events.OrganizationUpdated, organization_changed),
     Subscription(project_events.ProjectCreated, project_created),
     Subscription(project_events.ProjectUpdated, project_updated),
     Subscription(project_events.ProjectStateChanged, project_state_changed),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pivotal_runtime.errors import (
     FailedPrecondition,
@@ -101,6 +102,22 @@ def settle_fields(fields: EntryFields, at: str = "time_entry") -> EntryFields:
     if decimal_places(hours) > 2:
         raise _invalid(f"{at}.hours", "has at most 2 decimal places", reasons.DURATION_INVALID)
     return replace(fields, hours=hours, description=fields.description.strip())
+
+
+def check_local_day(fields: EntryFields, time_zone: str, at: str = "time_entry") -> None:
+    """A timed entry counts on the day its work started in the organization's time zone."""
+    if not fields.timed or not time_zone:
+        return
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return  # an unknown zone from identity: the client's date stands
+    local = fields.start_time.astimezone(zone).date()
+    if local != fields.date:
+        raise InvalidArgument([FieldViolation(
+            f"{at}.date", f"is the day the work started in the organization's time zone "
+            f"({time_zone}): {local.isoformat()}", FieldReason.OUT_OF_RANGE)],
+            reason=reasons.DURATION_INVALID)
 
 
 def check_day(hours: Decimal, booked_hours: Decimal, day: date, at: str = "time_entry") -> None:

@@ -66,6 +66,15 @@ class TaskCopy:
     deleted: bool = False
 
 
+@dataclass(frozen=True)
+class OrganizationCopy:
+    """The organization's time zone, from identity's organization events."""
+
+    organization_id: str
+    time_zone: str
+    version: int
+
+
 def newer(current, incoming) -> bool:
     """Whether `incoming` replaces `current` (a copy with a version, or None)."""
     return current is None or incoming.version > current.version

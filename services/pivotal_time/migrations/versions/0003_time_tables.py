@@ -1,5 +1,5 @@
-"""Time tables: time entries, the replica of project's resources, settings, period locks,
-user rates.
+"""Time tables: time entries, the replica of project's resources and of the organization's
+time zone, settings, period locks, user rates.
 
 Revision ID: 0003
 Revises: 0002
@@ -50,6 +50,7 @@ def upgrade() -> None:
           sa.Column("user_id", sa.String(100), nullable=False),
           sa.PrimaryKeyConstraint("project_id", "user_id", name="pk_member_copies"))
     _copy("task_copies", sa.Column("id", sa.String(36), primary_key=True))
+    _copy("organization_copies", sa.Column("id", sa.String(100), primary_key=True))
     op.create_table(
         "time_settings",
         sa.Column("organization_id", sa.String(100), primary_key=True),
@@ -79,5 +80,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("user_rates", "period_locks", "time_settings", "task_copies",
-                  "member_copies", "project_copies", "time_entries"):
+                  "member_copies", "project_copies", "organization_copies", "time_entries"):
         op.drop_table(table)

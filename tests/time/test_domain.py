@@ -181,3 +181,21 @@ def test_the_export_escapes_formulas_in_every_cell(text):
 
 def test_plain_cells_are_left_alone():
     assert safe_cell("Workshop = done") == "Workshop = done"
+
+
+def test_user_rate_versions_end_the_day_before_the_next_of_the_same_person_and_currency():
+    from pivotal_time.domain.settings import UserRate, rate_on, with_until
+
+    def version(user, currency, start, rate):
+        return UserRate(f"{user}{currency}{start}", "org", user, currency, Decimal(rate),
+                        date.fromisoformat(start), "boss", NOW, NOW)
+    rates = with_until([version("u", "EUR", "2026-03-01", "90"),
+                        version("u", "EUR", "2026-01-01", "80"),
+                        version("u", "USD", "2026-02-01", "100"),
+                        version("v", "EUR", "2026-02-01", "70")])
+    assert [(r.user_id, r.currency_code, r.effective_until) for r in rates] == [
+        ("u", "EUR", date(2026, 2, 28)), ("u", "EUR", None), ("u", "USD", None),
+        ("v", "EUR", None)]
+    eur = [r for r in rates if r.user_id == "u" and r.currency_code == "EUR"]
+    assert rate_on(eur, date(2026, 2, 28)) == 80 and rate_on(eur, date(2026, 3, 1)) == 90
+    assert rate_on(eur, date(2025, 12, 31)) is None and with_until([]) == []

@@ -103,10 +103,11 @@ def rate_on(rates: list[UserRate], day: date) -> Decimal | None:
 
 
 def with_until(rates: list[UserRate]) -> list[UserRate]:
-    """Each version's last day: the day before the next version of the same currency."""
-    ordered = sorted(rates, key=lambda r: (r.currency_code, r.effective_from))
-    for rate, following in zip(ordered, [*ordered[1:], None], strict=True):
-        rate.effective_until = (following.effective_from - timedelta(days=1)
-                                if following is not None
-                                and following.currency_code == rate.currency_code else None)
+    """Each version's last day: the day before the next version of the same person and
+    currency; unset for the latest."""
+    ordered = sorted(rates, key=lambda r: (r.user_id, r.currency_code, r.effective_from))
+    for rate, following in zip(ordered, [*ordered[1:], None], strict=False):
+        same = following is not None and (following.user_id, following.currency_code) == (
+            rate.user_id, rate.currency_code)
+        rate.effective_until = following.effective_from - timedelta(days=1) if same else None
     return ordered

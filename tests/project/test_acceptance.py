@@ -291,3 +291,23 @@ def test_tasks_are_assigned_to_members_and_listed_across_projects(stack):
                                                          user.organization_id)
               if e.task_id == task.task_id]
     assert [e.assignee_user_id for e in events] == [person]
+
+
+def test_the_customer_and_currency_of_a_project_cannot_change(stack):
+    user = stack.user()
+    project = accept_quote(stack, user)
+    with pytest.raises(grpc.RpcError) as refused:
+        projects(stack).UpdateProject(project_service_pb2.UpdateProjectRequest(
+            project=project_pb2.Project(project_id=project.project_id, currency_code="USD",
+                                        name="Renamed")), metadata=user.metadata, timeout=T)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert {(v.field, v.reason) for v in details(refused.value)["BadRequest"].field_violations
+            } == {("project.currency_code", "IMMUTABLE")}
+    renamed = projects(stack).UpdateProject(project_service_pb2.UpdateProjectRequest(
+        project=project_pb2.Project(project_id=project.project_id, name="Renamed",
+                                    etag=project.etag)), metadata=user.metadata, timeout=T)
+    assert renamed.project.name == "Renamed" and renamed.project.etag != project.etag
+    updated = [e for e in stack["project"].outbox_events(events_pb2.ProjectUpdated,
+                                                         user.organization_id)
+               if e.project_id == project.project_id]
+    assert [list(e.update_mask.paths) for e in updated] == [["name"]]

@@ -168,6 +168,9 @@ class ProjectsService:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             project = project_of(uow, caller.organization_id, project_id, etag)
+            mask.check_unchanged(project.fields, {"customer_id": fields.customer_id,
+                                                  "currency_code": fields.currency_code},
+                                 "project.")
             merged = with_fields(project.fields, fields, names).normalized()
             check_project(merged)
             changed = project.change(merged, names, now)

@@ -190,6 +190,8 @@ class EntriesService:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             entry = self._load(uow, caller, entry_id, etag, own=True)
+            if given.user_id:
+                mask.check_unchanged(entry.fields, {"user_id": given.user_id}, "time_entry.")
             locked_until = self._locked_until(uow, caller.organization_id)
             check_unlocked(entry.fields.date, locked_until, entry.resource)
             entry.check_editable("update")

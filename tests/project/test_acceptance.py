@@ -166,7 +166,8 @@ def test_over_the_plan_limit_is_resource_exhausted_asked_outside_any_transaction
         assert rejected[0].limit == "max_projects"
     finally:
         billing.billing.mode, billing.billing.on_call = "allow", None
-    assert seen and all(seen), "a transaction was open while billing was asked"
+    # Asked twice (CreateProject, then the QuoteAccepted consumer), never inside a transaction.
+    assert seen == [True, True], "a transaction was open while billing was asked"
     assert stack["project"].count("projects", organization_id=user.organization_id) == 0
 
 
@@ -311,3 +312,47 @@ def test_the_customer_and_currency_of_a_project_cannot_change(stack):
                                                          user.organization_id)
                if e.project_id == project.project_id]
     assert [list(e.update_mask.paths) for e in updated] == [["name"]]
+
+
+def test_milestones_complete_once_and_count_in_the_metrics(stack):
+    from google.type import date_pb2
+    from pivotal.project.v1 import milestone_pb2, milestone_service_pb2, milestone_service_pb2_grpc
+
+    user = stack.user()
+    project = accept_quote(stack, user)
+    stub = milestone_service_pb2_grpc.MilestoneServiceStub(stack["project"].channel)
+    listed = stub.ListMilestones(milestone_service_pb2.ListMilestonesRequest(
+        project_id=project.project_id), metadata=user.metadata, timeout=T).milestones
+    assert [(m.quote_line_item_id, amount(m.amount)) for m in listed] == [
+        ("line-doc", Decimal("237.50"))]
+    wrong_currency = milestone_pb2.Milestone(name="Go-live", amount={"currency_code": "USD",
+                                                                      "units": 1})
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.CreateMilestone(milestone_service_pb2.CreateMilestoneRequest(
+            project_id=project.project_id, milestone=wrong_currency), metadata=user.metadata,
+            timeout=T)
+    assert reason(refused.value) == "CURRENCY_MISMATCH"
+    go_live = stub.CreateMilestone(milestone_service_pb2.CreateMilestoneRequest(
+        project_id=project.project_id, milestone=milestone_pb2.Milestone(
+            name="Go-live", due_date=date_pb2.Date(year=2026, month=6, day=30),
+            amount={"currency_code": "EUR", "units": 500})), metadata=user.metadata,
+        timeout=T).milestone
+    done = stub.CompleteMilestone(milestone_service_pb2.CompleteMilestoneRequest(
+        project_id=project.project_id, milestone_id=go_live.milestone_id),
+        metadata=user.metadata, timeout=T).milestone
+    assert done.state == milestone_pb2.MILESTONE_STATE_COMPLETED
+    assert done.completed.actor_id == user.subject
+    with pytest.raises(grpc.RpcError) as again:
+        stub.CompleteMilestone(milestone_service_pb2.CompleteMilestoneRequest(
+            project_id=project.project_id, milestone_id=go_live.milestone_id),
+            metadata=user.metadata, timeout=T)
+    assert reason(again.value) == "MILESTONE_COMPLETED"
+    event, = [e for e in stack["project"].outbox_events(events_pb2.MilestoneCompleted,
+                                                         user.organization_id)
+              if e.milestone_id == go_live.milestone_id]
+    assert event.billable and amount(event.amount) == 500 and event.source_quote_id
+    metrics = projects(stack).GetProjectMetrics(project_service_pb2.GetProjectMetricsRequest(
+        project_id=project.project_id), metadata=user.metadata, timeout=T).metrics
+    assert (metrics.milestone_count, metrics.completed_milestone_count) == (2, 1)
+    assert amount(metrics.completed_milestone_amount) == 500
+    assert (metrics.task_count, metrics.percent_complete.value) == (2, "0")

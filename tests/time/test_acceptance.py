@@ -377,3 +377,48 @@ def _inbox_has_organization(stack, org: str) -> bool:
     with stack["time"].database.engine.connect() as connection:
         return bool(connection.execute(sa.text(
             "SELECT count(*) FROM organization_copies WHERE id = :id"), {"id": org}).scalar_one())
+
+
+def test_without_a_pinned_or_member_rate_the_persons_then_the_organizations_default_applies(
+        time_alone):
+    from pivotal.time.v1 import time_settings_pb2, user_rate_service_pb2, user_rate_service_pb2_grpc
+
+    stack = time_alone
+    manager = stack.user("manager")
+    org = manager.organization_id
+    rated, unrated = (stack.user("member", org) for _ in range(2))
+    project_id = str(uuid.uuid4())
+    stack.deliver(project_events.ProjectCreated(
+        organization_id=org, project_id=project_id, version=1, project=project_pb2.Project(
+            project_id=project_id, name="Internal", customer_id="c", currency_code="EUR",
+            state=project_pb2.PROJECT_STATE_ACTIVE, billing_model=1),
+        members=[member_pb2.Member(member_id=f"m{i}", user_id=p.subject, project_role="Dev")
+                 for i, p in enumerate((rated, unrated))]),
+        organization_id=org, subject=project_id)
+    replicated(stack, org, project_id, unrated.subject)
+    rates = user_rate_service_pb2_grpc.UserRateServiceStub(stack["time"].channel)
+    rates.SetUserRate(user_rate_service_pb2.SetUserRateRequest(
+        user_id=rated.subject, rate=amount_money("100.00"), effective_from=day("2026-01-01")),
+        metadata=manager.metadata, timeout=T)
+    rates.SetUserRate(user_rate_service_pb2.SetUserRateRequest(
+        user_id=rated.subject, rate=amount_money("110.00"), effective_from=day("2026-04-01")),
+        metadata=manager.metadata, timeout=T)
+    time_settings(stack).UpdateTimeSettings(time_settings_service_pb2.UpdateTimeSettingsRequest(
+        time_settings=time_settings_pb2.TimeSettings(currency_code="EUR",
+                                                     default_rate=amount_money("55.55"))),
+        metadata=manager.metadata, timeout=T)
+
+    march = log(stack, rated, project_id, "2026-03-31", "1")
+    april = log(stack, rated, project_id, "2026-04-01", "1")
+    fallback = log(stack, unrated, project_id, "2026-04-01", "0.5")
+    assert (amount(march.rate), march.rate_source) == (Decimal(100), 3)  # USER_DEFAULT
+    assert amount(april.rate) == Decimal(110)
+    assert (amount(fallback.rate), fallback.rate_source) == (Decimal("55.55"), 4)
+    assert amount(fallback.amount) == Decimal("27.78")  # 27.775, half-even
+    listed = rates.ListUserRates(user_rate_service_pb2.ListUserRatesRequest(
+        user_id=rated.subject), metadata=manager.metadata, timeout=T)
+    first, latest = listed.user_rates
+    assert (first.effective_from, first.effective_until) == (day("2026-01-01"),
+                                                             day("2026-03-31"))
+    assert latest.effective_from == day("2026-04-01")
+    assert not latest.HasField("effective_until")

@@ -422,3 +422,36 @@ def test_without_a_pinned_or_member_rate_the_persons_then_the_organizations_defa
                                                              day("2026-03-31"))
     assert latest.effective_from == day("2026-04-01")
     assert not latest.HasField("effective_until")
+
+
+def test_a_week_is_submitted_and_approved_in_bulk_reporting_what_could_not_change(stack):
+    manager, _lead, dev, project = team(stack)
+    monday = log(stack, dev, project.project_id, "2026-08-03", "8")
+    sunday = log(stack, dev, project.project_id, "2026-08-09", "2")
+    next_week = log(stack, dev, project.project_id, "2026-08-10", "1")
+    not_monday = refusal(lambda: entries(stack).BulkSubmitTimeEntries(
+        time_entry_service_pb2.BulkSubmitTimeEntriesRequest(week_start_date=day("2026-08-04")),
+        metadata=dev.metadata, timeout=T))
+    assert fields(not_monday) == {"week_start_date"}
+    submitted = entries(stack).BulkSubmitTimeEntries(
+        time_entry_service_pb2.BulkSubmitTimeEntriesRequest(week_start_date=day("2026-08-03")),
+        metadata=dev.metadata, timeout=T)
+    assert {e.time_entry_id for e in submitted.time_entries} == {monday.time_entry_id,
+                                                                 sunday.time_entry_id}
+    approved = entries(stack).BulkApproveTimeEntries(
+        time_entry_service_pb2.BulkApproveTimeEntriesRequest(
+            user_id=dev.subject, week_start_date=day("2026-08-03"),
+            time_entry_ids=[monday.time_entry_id, next_week.time_entry_id]),
+        metadata=manager.metadata, timeout=T)
+    assert [e.time_entry_id for e in approved.time_entries] == [monday.time_entry_id]
+    assert [(f.time_entry_id, f.code) for f in approved.failures] == [
+        (next_week.time_entry_id, "NOT_FOUND")]
+    own = log(stack, manager, project.project_id, "2026-08-04", "1")
+    submit(stack, manager, own)
+    mine = entries(stack).BulkApproveTimeEntries(
+        time_entry_service_pb2.BulkApproveTimeEntriesRequest(
+            user_id=manager.subject, week_start_date=day("2026-08-03")),
+        metadata=manager.metadata, timeout=T)
+    assert not mine.time_entries
+    assert [(f.code, f.reason) for f in mine.failures] == [
+        ("PERMISSION_DENIED", "SELF_APPROVAL_FORBIDDEN")]

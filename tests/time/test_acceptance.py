@@ -455,3 +455,30 @@ def test_a_week_is_submitted_and_approved_in_bulk_reporting_what_could_not_chang
     assert not mine.time_entries
     assert [(f.code, f.reason) for f in mine.failures] == [
         ("PERMISSION_DENIED", "SELF_APPROVAL_FORBIDDEN")]
+
+
+def test_a_rejected_entry_is_edited_and_submitted_again(stack):
+    manager, _lead, dev, project = team(stack)
+    entry = submit(stack, dev, log(stack, dev, project.project_id, "2026-09-01", "2"))
+
+    def reject(reason: str):
+        return entries(stack).RejectTimeEntry(time_entry_service_pb2.RejectTimeEntryRequest(
+            time_entry_id=entry.time_entry_id, reason=reason), metadata=manager.metadata,
+            timeout=T).time_entry
+    assert refusal(lambda: reject("   ")).code() == grpc.StatusCode.INVALID_ARGUMENT
+    rejected = reject("Wrong day: that was the workshop")
+    assert rejected.state == time_entry_pb2.TIME_ENTRY_STATE_REJECTED
+    assert rejected.rejection_reason == "Wrong day: that was the workshop"
+    event, = [e for e in stack["time"].outbox_events(events_pb2.TimeEntryRejected,
+                                                      manager.organization_id)
+              if e.time_entry_id == entry.time_entry_id]
+    assert event.rejecter_id == manager.subject and event.reason == rejected.rejection_reason
+    moved = entries(stack).UpdateTimeEntry(time_entry_service_pb2.UpdateTimeEntryRequest(
+        time_entry=time_entry_pb2.TimeEntry(time_entry_id=entry.time_entry_id,
+                                            date=day("2026-09-02")),
+        update_mask=FieldMask(paths=["date"])), metadata=dev.metadata, timeout=T).time_entry
+    again = submit(stack, dev, moved)
+    assert again.state == time_entry_pb2.TIME_ENTRY_STATE_SUBMITTED
+    assert again.rejection_reason == "" and again.date == day("2026-09-02")
+    assert [t.to_state for t in again.transitions] == [
+        "TIME_ENTRY_STATE_SUBMITTED", "TIME_ENTRY_STATE_REJECTED", "TIME_ENTRY_STATE_SUBMITTED"]

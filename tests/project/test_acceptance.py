@@ -356,3 +356,27 @@ def test_milestones_complete_once_and_count_in_the_metrics(stack):
     assert (metrics.milestone_count, metrics.completed_milestone_count) == (2, 1)
     assert amount(metrics.completed_milestone_amount) == 500
     assert (metrics.task_count, metrics.percent_complete.value) == (2, "0")
+
+
+def test_two_projects_adding_the_same_person_at_once_cannot_both_pass_the_rule(stack):
+    user = stack.user()
+    person = f"person-{uuid.uuid4().hex[:6]}"
+    first, second = accept_quote(stack, user), accept_quote(stack, user)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def add(project):
+        start.wait()
+        try:
+            add_member(stack, user, project.project_id, person, "Developer", "line-dev", "60",
+                       "2026-03-01")
+            outcomes.append("added")
+        except grpc.RpcError as error:
+            outcomes.append(reason(error))
+
+    threads = [threading.Thread(target=add, args=(p,)) for p in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["OVER_ALLOCATION", "added"]

@@ -482,3 +482,26 @@ def test_a_rejected_entry_is_edited_and_submitted_again(stack):
     assert again.rejection_reason == "" and again.date == day("2026-09-02")
     assert [t.to_state for t in again.transitions] == [
         "TIME_ENTRY_STATE_SUBMITTED", "TIME_ENTRY_STATE_REJECTED", "TIME_ENTRY_STATE_SUBMITTED"]
+
+
+def test_two_entries_of_one_person_created_at_once_keep_the_day_within_24_hours(stack):
+    import threading
+
+    _manager, _lead, dev, project = team(stack)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def create():
+        start.wait()
+        try:
+            log(stack, dev, project.project_id, "2026-10-05", "15")
+            outcomes.append("logged")
+        except grpc.RpcError as error:
+            outcomes.append(reason(error))
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["DAILY_HOURS_EXCEEDED", "logged"]

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from pivotal_runtime.kit.document_repository import DocumentRepository, page_rows
 from pivotal_runtime.kit.documents import from_document, to_document
+from pivotal_runtime.kit.locks import hold_key
 from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import insert_ignore
 from sqlalchemy.orm import Session
@@ -136,7 +137,10 @@ class MemberRepository(DocumentRepository[Member]):
 
     def other_allocations(self, organization_id: str, user_id: str, except_member: str
                           ) -> list[OtherAllocation]:
-        """The person's allocations in the organization's open projects, but one."""
+        """The person's allocations in the organization's open projects, but one; the
+        person's allocation changes are serialized until the commit (two projects adding the
+        same person at once cannot both pass the 100% rule)."""
+        hold_key(self._s, "allocations", organization_id, user_id)
         m, p = self.table.c, t.projects.c
         rows = self._s.execute(sa.select(m.id, m.project_id, m.document, p.name).join(
             t.projects, p.id == m.project_id).where(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pivotal_runtime.errors import Aborted
 from pivotal_runtime.kit.document_repository import DocumentRepository
 from pivotal_runtime.kit.documents import from_document, to_document
+from pivotal_runtime.kit.locks import hold_key
 from sqlalchemy.orm import Session
 
 from pivotal_time.adapters import tables as t
@@ -41,8 +42,13 @@ class TimeEntryRepository(DocumentRepository[TimeEntry]):
     def get(self, organization_id: str, entry_id: str) -> TimeEntry | None:
         return self.get_in(organization_id, entry_id)
 
-    def of_person(self, organization_id: str, user_id: str, first: date, last: date
-                  ) -> list[TimeEntry]:
+    def of_person(self, organization_id: str, user_id: str, first: date, last: date, *,
+                  for_change: bool = False) -> list[TimeEntry]:
+        """The person's entries from `first` to `last`; `for_change` serializes the person's
+        entry changes until the commit (the 24-hour and overlap checks then hold under
+        concurrent creates)."""
+        if for_change:
+            hold_key(self._s, "time_entries", organization_id, user_id)
         c = self.table.c
         return self.select(c.organization_id == organization_id, c.user_id == user_id,
                            c.date >= first.isoformat(), c.date <= last.isoformat(),

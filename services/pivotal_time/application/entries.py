@@ -117,7 +117,7 @@ class EntriesService:
     def _check_day(self, uow, organization_id: str, fields: EntryFields, entry_id: str) -> None:
         around = uow.entries.of_person(organization_id, fields.user_id,
                                        fields.date - timedelta(days=1),
-                                       fields.date + timedelta(days=1))
+                                       fields.date + timedelta(days=1), for_change=True)
         others = [e for e in around if e.id != entry_id]
         booked = sum((e.fields.hours for e in others if e.fields.date == fields.date),
                      start=type(fields.hours)(0))

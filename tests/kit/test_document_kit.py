@@ -91,3 +91,12 @@ def test_without_a_workload_secret_plan_limits_are_not_checked(caplog, tmp_path)
     with_secret = ServiceDeps(settings=Settings(state_dir=tmp_path, workload_client_secret="s"),
                               name="project", database=None, channels=object())
     assert isinstance(entitlement_client(with_secret), EntitlementClient)
+
+
+def test_lock_keys_are_stable_64_bit_and_tell_keys_apart():
+    from pivotal_runtime.kit.locks import key_of
+
+    key = key_of("allocations", "org", "user")
+    assert key == key_of("allocations", "org", "user") and -2**63 <= key < 2**63
+    assert key != key_of("allocations", "org", "user2")
+    assert key_of("a", "bc") != key_of("ab", "c")  # parts are separated

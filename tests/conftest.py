@@ -36,6 +36,7 @@ KINDS_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "quotation": ("integration", "unit", "e2e"),
     "project": ("integration", "unit", "e2e"),
     "time": ("integration", "unit", "e2e"),
+    "billing": ("integration", "unit", "e2e"),
 }
 TESTS = Path(__file__).resolve().parent
 

@@ -128,8 +128,7 @@ def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None 
                                    timedelta(seconds=runtime.service_token_refresh_margin_seconds))
     deps.entitlements = entitlements or EntitlementClient(
         lambda: channels.channel("billing"), service_tokens,
-        runtime.entitlement_timeout_seconds,
-        allow_when_unimplemented=runtime.entitlements_allow_when_unimplemented)
+        runtime.entitlement_timeout_seconds)
     verifier = TokenVerifier(keyring, issuer=runtime.jwt_issuer, audience=runtime.jwt_audience,
                              leeway=runtime.jwt_leeway_seconds)
     guard = PasswordGuard(deps)

@@ -107,9 +107,6 @@ class Settings(BaseSettings):
     workload_client_secret: SecretStr | None = None
     # Seconds before a cached service token's expiry at which a new one is fetched.
     service_token_refresh_margin_seconds: float = Field(60.0, ge=0, le=3_600)
-    # While billing does not implement CheckEntitlement, an UNIMPLEMENTED answer counts as
-    # "no limit" (logged). Set to false once billing answers: UNIMPLEMENTED then refuses.
-    entitlements_allow_when_unimplemented: bool = True
     # Timeout of an entitlement check.
     entitlement_timeout_seconds: float = Field(2.0, gt=0, le=30)
 

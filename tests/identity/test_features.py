@@ -160,9 +160,10 @@ def test_decline_and_revoke(server, org):
 def test_max_users_follows_billing(server, org, tmp_path):
     _, token, _ = org
     server.billing.mode = "unimplemented"
-    create_user(server, token)  # no limit while billing does not implement the check
-    server.billing.mode = "deny"
     try:
+        code, reason, _, _ = failure(create_user, server, token)  # fail closed, no fail-open
+        assert (code, reason) == (grpc.StatusCode.UNAVAILABLE, "DEPENDENCY_UNAVAILABLE")
+        server.billing.mode = "deny"
         code, reason, _, error = failure(create_user, server, token)
         assert (code, reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED")
         from pivotal_runtime.status import error_info
@@ -176,7 +177,7 @@ def test_max_users_follows_billing(server, org, tmp_path):
         server.billing.mode = "allow"
         create_user(server, token)
     finally:
-        server.billing.mode = "unimplemented"
+        server.billing.mode = "allow"
 
     settings = settings_for("sqlite", tmp_path, None, billing_port=unreachable_port())
     with identity_server(settings) as isolated:

@@ -28,22 +28,21 @@ def billing():
     fake.stop()
 
 
-def client(channel, *, allow_when_unimplemented: bool) -> EntitlementClient:
+def client(channel) -> EntitlementClient:
     tokens = ServiceTokens(StaticTokens(), lambda: datetime.now(UTC))
-    return EntitlementClient(lambda: channel, tokens, 2.0,
-                             allow_when_unimplemented=allow_when_unimplemented)
+    return EntitlementClient(lambda: channel, tokens, 2.0)
 
 
-def test_unimplemented_counts_as_no_limit_only_while_the_setting_allows_it(billing):
-    _, channel = billing
-    client(channel, allow_when_unimplemented=True).check("org-1", "max_users", 3)
+def test_unimplemented_fails_closed(billing):
+    fake, channel = billing
+    fake.mode = "unimplemented"
     with pytest.raises(Unavailable):
-        client(channel, allow_when_unimplemented=False).check("org-1", "max_users", 3)
+        client(channel).check("org-1", "max_users", 3)
 
 
 def test_billings_answer_is_asked_as_the_workload_and_obeyed(billing):
     fake, channel = billing
-    checker = client(channel, allow_when_unimplemented=False)
+    checker = client(channel)
     fake.mode = "allow"
     checker.check("org-1", "max_users", 1)
     request, metadata = fake.requests[-1]

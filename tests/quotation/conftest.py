@@ -30,6 +30,7 @@ from pivotal_runtime.outbox import outbox
 from pivotal_runtime.settings import Settings
 
 from tests.support.domains import MovableClock, User
+from tests.support.hosts import served
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
 
 
@@ -94,13 +95,10 @@ def quotation_server(settings: Settings, *, max_workers: int | None = None):
     minter = TokenMinter()
     verifier = TokenVerifier(StaticKeySource(minter.keys()), issuer=ISSUER, audience=AUDIENCE)
     host = host_of(deps, domain, verifier, port=0)
-    host.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
     try:
-        yield QuotationServer(host, channel, domain.application, domain, clock, minter)
+        with served(host) as channel:
+            yield QuotationServer(host, channel, domain.application, domain, clock, minter)
     finally:
-        channel.close()
-        host.drain().wait(5)
         database.dispose()
 
 

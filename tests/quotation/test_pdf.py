@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from pivotal_quotation.adapters.locale_format import LocaleFormat
 from pivotal_quotation.adapters.quote_pdf import render_quote_pdf
+from pivotal_runtime.documents.locale_format import LocaleFormat
 
 from tests.quotation.sample_quote import CUSTOMER, SELLER, sample_document
 

@@ -1,6 +1,6 @@
-"""A fake billing EntitlementService.CheckEntitlement on a real gRPC server: UNIMPLEMENTED,
-allow or deny; `on_call` runs inside each call (a test looks at the caller's database while
-the caller waits for the answer)."""
+"""A fake billing EntitlementService.CheckEntitlement on a real gRPC server: allow (the
+default), deny or UNIMPLEMENTED; `on_call` runs inside each call (a test looks at the
+caller's database while the caller waits for the answer)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.support.contract_calls import implement
 
 class FakeBilling:
     def __init__(self) -> None:
-        self.mode = "unimplemented"
+        self.mode = "allow"
         self.requests: list = []
         self.on_call: Callable[[], None] | None = None
         rule = method_rules()["/pivotal.billing.v1.EntitlementService/CheckEntitlement"]

@@ -36,3 +36,15 @@ def running_host(service: str, keys: dict, *, database=None, settings: Settings 
     finally:
         channel.close()
         host.drain().wait(5)
+
+
+@contextlib.contextmanager
+def served(host: ServiceHost):
+    """Starts `host`, yields a channel to it; closes the channel and drains the host after."""
+    host.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+    try:
+        yield channel
+    finally:
+        channel.close()
+        host.drain().wait(5)

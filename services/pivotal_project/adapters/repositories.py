@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from pivotal_runtime.kit.document_repository import DocumentRepository, page_rows
+from pivotal_runtime.kit.document_repository import DocumentRepository
 from pivotal_runtime.kit.documents import from_document, to_document
+from pivotal_runtime.kit.listing import page_rows
 from pivotal_runtime.kit.locks import hold_key
 from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import insert_ignore

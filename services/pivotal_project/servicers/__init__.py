@@ -12,8 +12,8 @@ from pivotal.project.v1 import project_service_pb2_grpc as project_grpc
 from pivotal.project.v1 import task_service_pb2 as task_pb
 from pivotal.project.v1 import task_service_pb2_grpc as task_grpc
 from pivotal_runtime.kit.caller import caller_of_call
+from pivotal_runtime.kit.listing import add_servicers
 from pivotal_runtime.kit.proto_types import update_mask_of
-from pivotal_runtime.kit.registrations import add_servicers
 
 from pivotal_project.application import messages as m
 from pivotal_project.servicers import inputs

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pivotal_runtime.errors import Aborted, AlreadyExists
-from pivotal_runtime.kit.document_repository import page_rows
+from pivotal_runtime.kit.listing import page_rows
 from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import (
     VersionedRepository,

@@ -18,6 +18,7 @@ from pivotal_runtime.errors import (
 )
 from pivotal_runtime.kit import field_reasons
 from pivotal_runtime.kit.caller import Caller
+from pivotal_runtime.kit.listing import parse_order as parse_listing_order
 from pivotal_runtime.kit.masks import UpdateMask
 from pivotal_runtime.kit.money import Money, minor_units
 from pivotal_runtime.kit.paging import page_request
@@ -433,20 +434,8 @@ class QuotesService:
 
 
 def parse_order(order_by: str) -> Order:
-    """`create_time desc, quote_number` → [("create_time", True), ("quote_number", False)];
-    default newest first."""
-    order: Order = []
-    for part in (p.strip() for p in order_by.split(",") if p.strip()):
-        words = part.split()
-        name = words[0]
-        direction = words[1].lower() if len(words) > 1 else "asc"
-        if (name not in ORDER_FIELDS or len(words) > 2 or direction not in ("asc", "desc")
-                or name in (n for n, _ in order)):
-            raise InvalidArgument([FieldViolation(
-                "order_by", f"{part!r} is not `<field> [desc]` of "
-                f"{', '.join(ORDER_FIELDS)} (each once)", field_reasons.INVALID_FIELD)])
-        order.append((name, direction == "desc"))
-    return order or [("create_time", True)]
+    """The listing's order; default newest first."""
+    return parse_listing_order(order_by, ORDER_FIELDS, [("create_time", True)])
 
 
 def _zero(currency: str) -> Money:

@@ -11,22 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from pivotal_runtime.documents.model import Party
 from pivotal_runtime.kit.money import Money
 
 from pivotal_quotation.domain.pricing import PercentOff, Unit
 from pivotal_quotation.domain.quotes import EDITABLE, Quote, QuoteState
-
-
-@dataclass(frozen=True)
-class Party:
-    """A seller or customer as printed: name, then the lines under it."""
-
-    name: str
-    address_lines: tuple[str, ...] = ()
-    tax_id: str = ""
-    contact: str = ""
-    email: str = ""
-    country_code: str = ""  # ISO 3166-1 alpha-2, printed as the country's name
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pivotal.quotation.v1 import rate_card_service_pb2_grpc as card_grpc
 from pivotal.quotation.v1 import tax_rate_service_pb2 as tax_pb
 from pivotal.quotation.v1 import tax_rate_service_pb2_grpc as tax_grpc
 from pivotal_runtime.kit.caller import caller_of_call
+from pivotal_runtime.kit.listing import add_servicers
 from pivotal_runtime.kit.proto_types import update_mask_of
 
 from pivotal_quotation.application import messages as m
@@ -242,8 +243,4 @@ REGISTRATIONS = [
 
 
 def add_all(server, app) -> set[str]:
-    names = set()
-    for servicer, add, module in REGISTRATIONS:
-        add(servicer(app), server)
-        names |= {s.full_name for s in module.DESCRIPTOR.services_by_name.values()}
-    return names
+    return add_servicers(server, app, REGISTRATIONS)

@@ -11,28 +11,22 @@
         def load(self, row) -> Project: ...
 
 `get_in`, `add` and `update` (optimistic, over the version read) come from
-`VersionedRepository`; `page_rows` pages any statement by keyset.
+`VersionedRepository`; `listing.page_rows` pages any statement by keyset.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from pivotal_runtime.kit.paging import Position
 from pivotal_runtime.kit.repository import (
     VersionedRepository,
-    after_position,
-    order_by,
     row_values,
 )
 
 A = TypeVar("A")
-Order = Sequence[tuple[sa.ColumnElement, bool]]
 
 
 class DocumentRepository(VersionedRepository[A]):
@@ -67,13 +61,3 @@ class DocumentRepository(VersionedRepository[A]):
         self._s.execute(sa.delete(self.table).where(
             self.table.c.id == obj.id))  # type: ignore[attr-defined]
 
-
-def page_rows(session: Session, statement: sa.Select, order: Order, after: Position | None,
-              limit: int) -> tuple[list, int]:
-    """One keyset page of `statement` in `order` (`(column, descending)` pairs) after
-    `after`, and the number of rows the statement matches across all pages."""
-    total = session.execute(sa.select(sa.func.count()).select_from(statement.subquery())
-                            ).scalar_one()
-    rows = session.execute(statement.where(after_position(order, after))
-                           .order_by(*order_by(order)).limit(limit)).all()
-    return rows, total

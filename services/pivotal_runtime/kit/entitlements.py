@@ -1,9 +1,7 @@
 """Billing's CheckEntitlement, asked as this workload (`ServiceTokens.for_workload`).
 
-Billing unreachable, too slow or failing answers UNAVAILABLE (nothing was changed, retry).
-UNIMPLEMENTED (billing does not implement it yet) counts as "no limit" and is logged while
-`PIVOTAL_ENTITLEMENTS_ALLOW_WHEN_UNIMPLEMENTED` is true (the default until billing lands);
-set to false, it answers UNAVAILABLE like any other failure.
+Billing unreachable, too slow or failing in any way (UNIMPLEMENTED included) answers
+UNAVAILABLE: nothing was changed, retry later (fail closed).
 """
 
 from __future__ import annotations
@@ -26,11 +24,10 @@ def quota_exceeded(key: str) -> ResourceExhausted:
 
 class EntitlementClient:
     def __init__(self, channel: Callable[[], grpc.Channel], tokens: ServiceTokens,
-                 timeout: float, *, allow_when_unimplemented: bool) -> None:
+                 timeout: float) -> None:
         self._channel = channel
         self._tokens = tokens
         self._timeout = timeout
-        self._allow_when_unimplemented = allow_when_unimplemented
 
     def check(self, organization_id: str, key: str, current_usage: int, requested: int = 1
               ) -> None:
@@ -47,11 +44,6 @@ class EntitlementClient:
                 request, timeout=self._timeout,
                 metadata=bearer(self._tokens.for_workload(organization_id)))
         except grpc.RpcError as error:
-            if (error.code() == grpc.StatusCode.UNIMPLEMENTED
-                    and self._allow_when_unimplemented):
-                log.info("billing does not implement CheckEntitlement yet; no %s limit "
-                         "applied", key)
-                return
             log.warning("billing's CheckEntitlement failed: %s", error.code().name)
             raise Unavailable(f"billing did not answer the {key} check; nothing was changed, "
                               "retry later") from None

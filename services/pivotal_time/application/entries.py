@@ -17,6 +17,7 @@ from pivotal_runtime.errors import (
 )
 from pivotal_runtime.kit.caller import Caller
 from pivotal_runtime.kit.idempotency import RequestKey, fingerprint
+from pivotal_runtime.kit.listing import parse_order
 from pivotal_runtime.kit.masks import UpdateMask
 from pivotal_runtime.kit.resources import check_etag
 from pivotal_runtime.kit.updates import with_fields
@@ -338,6 +339,7 @@ class EntriesService:
         return to_csv(found)
 
 
+DEFAULT_ORDER = [("date", True), ("create_time", True)]
 _ORDER_KEYS = {
     "date": lambda e: e.fields.date,
     "create_time": lambda e: e.create_time,
@@ -348,16 +350,8 @@ _ORDER_KEYS = {
 
 def _ordered(entries: list[TimeEntry], order_by: str) -> list[TimeEntry]:
     """Sorted by AIP-132 `order_by` (default `date desc, create_time desc`), the id last."""
-    spec = []
-    for part in (order_by or "date desc, create_time desc").split(","):
-        words = part.split()
-        if not words or words[0] not in _ORDER_KEYS or len(words) > 2 or (
-                len(words) == 2 and words[1] not in ("asc", "desc")):
-            raise InvalidArgument([FieldViolation(
-                "order_by", f"{part.strip()!r}: sort by date, create_time, hours or amount, "
-                "optionally followed by desc", FieldReason.INVALID_FIELD)])
-        spec.append((_ORDER_KEYS[words[0]], len(words) == 2 and words[1] == "desc"))
+    spec = parse_order(order_by, tuple(_ORDER_KEYS), DEFAULT_ORDER)
     ordered = sorted(entries, key=lambda e: e.id, reverse=spec[0][1])
-    for key, descending in reversed(spec):
-        ordered.sort(key=key, reverse=descending)
+    for name, descending in reversed(spec):
+        ordered.sort(key=_ORDER_KEYS[name], reverse=descending)
     return ordered

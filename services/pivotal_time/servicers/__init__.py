@@ -11,8 +11,8 @@ from pivotal.time.v1 import time_settings_service_pb2_grpc as settings_grpc
 from pivotal.time.v1 import user_rate_service_pb2 as rate_pb
 from pivotal.time.v1 import user_rate_service_pb2_grpc as rate_grpc
 from pivotal_runtime.kit.caller import caller_of_call
+from pivotal_runtime.kit.listing import add_servicers
 from pivotal_runtime.kit.proto_types import date_from_proto, update_mask_of
-from pivotal_runtime.kit.registrations import add_servicers
 
 from pivotal_time.application import messages as m
 from pivotal_time.servicers import inputs

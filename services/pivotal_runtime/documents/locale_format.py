@@ -9,6 +9,7 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
+
 from pivotal_runtime.kit.money import Money, minor_units
 
 FALLBACK_LOCALE = "en"
@@ -29,6 +30,15 @@ class LocaleFormat:
     def money(self, amount: Money) -> str:
         """Exactly the currency's minor units (JPY none, KWD three)."""
         exact = amount.amount.quantize(Decimal(1).scaleb(-minor_units(amount.currency_code)))
+        return _plain(format_currency(exact, amount.currency_code, locale=self.locale,
+                                      decimal_quantization=False))
+
+    def unit_price(self, amount: Money, max_places: int = 4) -> str:
+        """A price per unit (an hourly rate): the currency's minor units, or more (up to
+        `max_places`) when the rate has them, so quantity × price reads true."""
+        places = max(minor_units(amount.currency_code),
+                     min(max_places, -amount.amount.normalize().as_tuple().exponent))
+        exact = amount.amount.quantize(Decimal(1).scaleb(-places))
         return _plain(format_currency(exact, amount.currency_code, locale=self.locale,
                                       decimal_quantization=False))
 

@@ -48,7 +48,7 @@ class BillingSwitch:
 def project_with(switch: BillingSwitch):
     def build(deps):
         client = EntitlementClient(switch.channel, ServiceTokens(StaticTokens(), deps.clock),
-                                   timeout=2.0, allow_when_unimplemented=False)
+                                   timeout=2.0)
         return project_service.build(deps, entitlements=client)
     return build
 

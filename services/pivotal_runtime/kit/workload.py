@@ -39,6 +39,5 @@ def entitlement_client(deps: ServiceDeps) -> EntitlementClient | UncheckedEntitl
     if deps.settings.workload_client_secret is None or deps.channels is None:
         return UncheckedEntitlements(deps.name)
     tokens, channels = workload_tokens(deps), deps.channels
-    return EntitlementClient(
-        lambda: channels.channel("billing"), tokens, deps.settings.entitlement_timeout_seconds,
-        allow_when_unimplemented=deps.settings.entitlements_allow_when_unimplemented)
+    return EntitlementClient(lambda: channels.channel("billing"), tokens,
+                             deps.settings.entitlement_timeout_seconds)

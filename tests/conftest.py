@@ -34,6 +34,8 @@ KINDS_BY_FOLDER: dict[str, tuple[str, ...]] = {
     "helm": ("e2e",),  # Helm's engine and `envoy --mode validate` run as processes
     "mesh": ("e2e",),  # real Envoy sidecars
     "quotation": ("integration", "unit", "e2e"),
+    "project": ("integration", "unit", "e2e"),
+    "time": ("integration", "unit", "e2e"),
     "billing": ("integration", "unit", "e2e"),
 }
 TESTS = Path(__file__).resolve().parent

@@ -32,6 +32,7 @@ from pivotal_identity.application.roles import RolesService
 from pivotal_identity.application.service_accounts import ServiceAccountsService
 from pivotal_identity.application.sessions import SessionsService
 from pivotal_identity.application.users import UsersService
+from pivotal_identity.domain import rbac
 from pivotal_identity.domain.lockout import LockoutPolicies, LockoutPolicy
 from pivotal_identity.domain.passwords import PasswordPolicy
 from pivotal_identity.domain.tokens import TokenSettings, access_claims
@@ -92,11 +93,23 @@ class SelfSignedTokens:
         return IssuedToken(self._keyring.sign(claims), now + self._tokens.access_ttl)
 
 
+def embedded_workload_secrets(runtime, settings: IdentitySettings) -> IdentitySettings:
+    """In embedded mode every workload runs in this process with one workload client secret
+    (`pivotal up` makes one per start): it is each platform workload's secret, unless
+    PIVOTAL_IDENTITY_PLATFORM_CLIENT_SECRETS names one."""
+    if runtime.mode is not Mode.EMBEDDED or runtime.workload_client_secret is None:
+        return settings
+    shared = {name: runtime.workload_client_secret
+              for name in contract_catalog().platform_accounts if name != rbac.OPERATOR}
+    return settings.model_copy(
+        update={"platform_client_secrets": {**shared, **settings.platform_client_secrets}})
+
+
 def build_identity(service_deps: ServiceDeps, settings: IdentitySettings | None = None, *,
                    clock=None, entitlements=None) -> IdentityApp:
     runtime = service_deps.settings
     clock = clock or service_deps.clock
-    settings = settings or load_settings(IdentitySettings)
+    settings = embedded_workload_secrets(runtime, settings or load_settings(IdentitySettings))
     database = service_deps.database
     tokens = TokenSettings(
         issuer=runtime.jwt_issuer, audience=runtime.jwt_audience,

@@ -52,6 +52,20 @@ def _prepare(service_name: str = "pivotal-flow", log_json: bool | None = None, *
     return settings
 
 
+def with_workload_secret(settings: Settings) -> Settings:
+    """`pivotal up` runs every workload in one process: unless one is configured, they share
+    a workload client secret made for this start (identity accepts it for each platform
+    workload in embedded mode), so internal calls run as the workload and plan limits hold."""
+    if settings.workload_client_secret is not None or settings.mode is not Mode.EMBEDDED:
+        return settings
+    import secrets
+
+    from pydantic import SecretStr
+
+    return settings.model_copy(
+        update={"workload_client_secret": SecretStr(secrets.token_urlsafe(32))})
+
+
 def where_data_lives(settings: Settings) -> str:
     if settings.database_url:
         return "data: PostgreSQL (PIVOTAL_DATABASE_URL)"
@@ -117,7 +131,7 @@ def up(
     from pivotal_runtime.migrations import upgrade_all
     from pivotal_runtime.workers import explain_single_process
 
-    settings = _prepare()
+    settings = with_workload_secret(_prepare())
     explain_single_process(settings)
     if mesh:
         from pivotal_mesh.local.up import run_mesh

@@ -8,7 +8,6 @@ import email
 import re
 import time
 import uuid
-from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 import grpc
 import pytest
 import sqlalchemy as sa
-from pivotal.billing.v1 import entitlement_service_pb2
 from pivotal.identity.v1 import auth_service_pb2 as auth_pb
 from pivotal.identity.v1 import (
     auth_service_pb2_grpc,
@@ -37,7 +35,6 @@ from pivotal_identity import service as identity_service
 from pivotal_identity.settings import IdentitySettings
 from pivotal_runtime.bootstrap import build_verifier, host_of
 from pivotal_runtime.channels import ChannelFactory
-from pivotal_runtime.contract import method_rules
 from pivotal_runtime.db import open_database
 from pivotal_runtime.kit.domain import ServiceDeps
 from pivotal_runtime.migrations import upgrade
@@ -45,7 +42,7 @@ from pivotal_runtime.outbox import outbox
 from pivotal_runtime.server import ServiceHost
 from pivotal_runtime.settings import Settings
 
-from tests.support.contract_calls import implement
+from tests.support.fake_billing import FakeBilling
 from tests.support.net import free_port
 
 PASSWORD = "correct horse battery 42"
@@ -73,29 +70,6 @@ class ShiftedClock:
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.shift
-
-
-class FakeBilling:
-    """billing's EntitlementService.CheckEntitlement: allow, deny or UNIMPLEMENTED."""
-
-    def __init__(self) -> None:
-        self.mode = "allow"
-        self.requests: list = []
-        rule = method_rules()["/pivotal.billing.v1.EntitlementService/CheckEntitlement"]
-        self.server = grpc.server(futures.ThreadPoolExecutor(4))
-        implement(rule, self._check)(self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
-        self.server.start()
-
-    def _check(self, request, context):
-        self.requests.append((request, dict(context.invocation_metadata())))
-        if self.mode == "unimplemented":
-            context.abort(grpc.StatusCode.UNIMPLEMENTED, "not yet")
-        return entitlement_service_pb2.CheckEntitlementResponse(
-            allowed=self.mode == "allow", key=request.key, limit=2)
-
-    def stop(self) -> None:
-        self.server.stop(0)
 
 
 @dataclass

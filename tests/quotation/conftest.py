@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -30,31 +29,9 @@ from pivotal_runtime.migrations import upgrade
 from pivotal_runtime.outbox import outbox
 from pivotal_runtime.settings import Settings
 
+from tests.support.domains import MovableClock, User
 from tests.support.hosts import served
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
-
-
-class MovableClock:
-    """Real time plus a shift the test moves (never a sleep)."""
-
-    def __init__(self) -> None:
-        self.shift = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.shift
-
-
-@dataclass
-class User:
-    """A caller: its token's metadata for gRPC calls."""
-
-    subject: str
-    organization_id: str
-    token: str
-
-    @property
-    def metadata(self) -> tuple:
-        return (("authorization", f"Bearer {self.token}"),)
 
 
 @dataclass

@@ -41,23 +41,26 @@ def _identity():
 def get_me(authorization: str = Header(default="")) -> JSONResponse:
     from google.protobuf.json_format import MessageToDict
     from pivotal.identity.v1 import user_service_pb2 as user_pb
+    from pivotal_identity.application.access import current_user
     from pivotal_identity.servicers import convert as c
-    from pivotal_runtime import context
-    from pivotal_runtime.errors import Unauthenticated
+    from pivotal_runtime.errors import DomainError, Unauthenticated
+    from pivotal_runtime.kit.caller import Caller
 
     identity, verifier = _identity()
     scheme, _, token = authorization.partition(" ")
     try:
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("this call needs a bearer token")
-        principal = verifier.verify(token)
+        # What the gRPC path does: the token, then identity's current-state access check
+        # (revocations, current roles), then the use case.
+        principal = identity.access.current(verifier.verify(token), "GetMe")
+        caller = Caller.of(principal)
+        user, organization, permissions = identity.users.me(caller,
+                                                            current_user(caller.subject))
     except Unauthenticated as error:
         return JSONResponse({"message": error.message}, status_code=401)
-    bound = context.bind_principal(principal)
-    try:
-        user, organization, permissions = identity.users.me()
-    finally:
-        context.reset_principal(bound)
+    except DomainError as error:
+        return JSONResponse({"message": error.message}, status_code=403)
     reply = user_pb.GetMeResponse(user=c.user(user), organization=c.organization(organization),
                                   permissions=permissions)
     return JSONResponse(MessageToDict(reply))

@@ -1,7 +1,7 @@
 """`python -m pivotal_gateway render|validate|openapi [file]`.
 
-render    writes the Envoy configuration into PIVOTAL_GATEWAY_CONFIG_DIR (default: gateway/ in the state folder) and
-          prints it (its path goes to stderr)
+render    writes the Envoy configuration into PIVOTAL_GATEWAY_CONFIG_DIR (default: gateway/ in
+          the state folder) and prints it (its path goes to stderr)
 validate  renders it and runs `envoy --mode validate` on it
 openapi   writes the OpenAPI spec (default docs/openapi.json)
 """

@@ -3,9 +3,9 @@
 The full admin interface (`/quitquitquit`, `/config_dump`, `/drain_listeners`, ...) answers
 anyone who can connect, without authentication: it listens on a Unix socket in the
 configuration folder, mode 0600, so only the user running the gateway reaches it
-(`curl --unix-socket ~/.local/share/pivotal-flow/gateway/admin.sock http://admin/clusters`). The admin port
-(`PIVOTAL_GATEWAY_ADMIN_HOST:_ADMIN_PORT`, 127.0.0.1:9901) is a separate listener that
-forwards two read-only paths to it: `/ready` (Envoy's own readiness) and
+(`curl --unix-socket ~/.local/share/pivotal-flow/gateway/admin.sock http://admin/clusters`).
+The admin port (`PIVOTAL_GATEWAY_ADMIN_HOST:_ADMIN_PORT`, 127.0.0.1:9901) is a separate
+listener that forwards two read-only paths to it: `/ready` (Envoy's own readiness) and
 `/stats/prometheus` (the metrics); everything else there is 404.
 """
 

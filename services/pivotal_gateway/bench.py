@@ -81,7 +81,7 @@ def h2load(label: str, url: str, headers: dict[str, str], body: Path | None, *, 
         command += ["-H", f"{name}: {value}"]
     if body is not None:
         command += ["-d", str(body)]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     latencies, ok = [], 0
     for line in log.read_text().splitlines():
         _, status, latency = line.split("\t")[:3]
@@ -222,8 +222,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"h2load, HTTP/2 to both; loaded: {args.clients} connections x {args.streams} streams, "
           f"{args.rounds} x {args.duration}s per path, alternating; unloaded: 1 request at a "
-          f"time, 8 x 300 requests per path, alternating; {os.cpu_count()} CPUs shared by h2load, Envoy and the "
-          "services (pivotal up, embedded mode)")
+          f"time, 8 x 300 requests per path, alternating; {os.cpu_count()} CPUs shared by "
+          "h2load, Envoy and the services (pivotal up, embedded mode)")
     print(f"{'rpc':<9}{'path':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'unloaded p50':>14}{'unloaded req/s':>16}")
     for name, loaded, single in report:

@@ -36,7 +36,8 @@ _ACCEPT = [["/v1/invitations:lookup", {"token": "TOKEN"}],
                                        "givenName": "Grace", "familyName": "Hopper"}]]
 _SET_PASSWORD = [["/v1/credentials:completePasswordReset",
                   {"resetToken": "TOKEN", "newPassword": "a long passphrase"}]]
-CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; "
+                           "style-src 'unsafe-inline'")
 # path → (title, the API calls the page shows)
 MAIL_LINKS = {
     "/invitations/accept": ("accept the invitation", _ACCEPT),

@@ -115,7 +115,8 @@ class SpecBuilder:
                                                  (*declaration.path, _ENUM_VALUE, i)))
             if text:
                 lines.append(f"- `{value.name}`: {text}")
-        return {"type": "string", "enum": values, "description": "\n".join(l for l in lines if l)}
+        return {"type": "string", "enum": values,
+                "description": "\n".join(line for line in lines if line)}
 
     def _message(self, declaration, skip: frozenset[str] = frozenset()) -> dict:
         message = declaration.proto

@@ -195,8 +195,8 @@ class Gateway:
         self.envoy.start()
         if not self.envoy.wait_ready(60):
             self.envoy.stop(timeout=5)
-            raise RuntimeError(f"the Envoy gateway did not start (exit {self.envoy.process.returncode}"
-                               "); its log is above")
+            raise RuntimeError("the Envoy gateway did not start "
+                               f"(exit {self.envoy.process.returncode}); its log is above")
         gateway = self.envoy.gateway
         log.info("gateway ready: http://%s:%s (REST, gRPC, gRPC-Web), probes and metrics %s",
                  gateway.host, gateway.port, self.envoy.admin_url)

@@ -6,8 +6,8 @@ import logging
 from typing import Annotated
 
 import typer
-
 from pivotal_bench.cli import bench
+
 from pivotal_runtime.bus.cli import events_app
 from pivotal_runtime.cli_help import hide_type_tags
 from pivotal_runtime.settings import DEFAULT_PORTS, SERVICE_NAMES, Mode, Settings, load_settings
@@ -182,7 +182,8 @@ def serve(
 
 @app.command()
 def migrate(
-    service: Annotated[list[str] | None, typer.Argument(help="services to migrate (default all)")] = None,
+    service: Annotated[list[str] | None,
+                       typer.Argument(help="services to migrate (default all)")] = None,
 ) -> None:
     """Apply the database migrations of every service (or of the ones named). Prints plain
     lines: where the data lives, then each service's revision."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 # Permissions only the platform operator holds (never granted by an organization's role).
-PLATFORM_PERMISSIONS: frozenset[str] = frozenset({"plans:write", "entitlements:check", "keys:rotate"})
+PLATFORM_PERMISSIONS: frozenset[str] = frozenset({"plans:write", "entitlements:check",
+                                                   "keys:rotate"})
 
 BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     "owner": frozenset({"*"}),

@@ -1,4 +1,5 @@
-"""Column types (UTC timestamps, exact decimals) and the metadata of the runtime's own tables (outbox, inbox, the kit's).
+"""Column types (UTC timestamps, exact decimals) and the metadata of the runtime's own tables
+(outbox, inbox, the kit's).
 
 A leaf module: `db`, `uow`, `outbox` and the kit import it, it imports none of them.
 """

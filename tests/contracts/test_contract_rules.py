@@ -39,7 +39,8 @@ BREAKS = {
                     ("google.protobuf.FieldMask update_mask = 2 "
                      "[(google.api.field_behavior) = REQUIRED];"), "UpdateQuoteRequest"),
     "idempotency": ("quotation/v1/quote_service.proto",
-                    "    option idempotency_level = NO_SIDE_EFFECTS;\n", "", "QuoteService.GetQuote"),
+                    "    option idempotency_level = NO_SIDE_EFFECTS;\n", "",
+                    "QuoteService.GetQuote"),
     "state": ("quotation/v1/quote_service.proto", "repeated QuoteState states = 3;",
               "QuoteState state = 3;", "ListQuotesRequest.state"),
     "state_transition": ("quotation/v1/events.proto",
@@ -86,7 +87,8 @@ def test_two_access_kinds_on_one_rpc_cannot_be_written(tmp_path):
                       'callers: ["gateway"]', 'public: true\n      callers: ["gateway"]')
 
 
-@pytest.mark.parametrize("rule", list(contract.method_rules().values()), ids=lambda r: r.full_method)
+@pytest.mark.parametrize("rule", list(contract.method_rules().values()),
+                         ids=lambda r: r.full_method)
 def test_every_rpc_declares_one_access_rule(rule):
     kinds = [rule.public, rule.authenticated, bool(rule.permissions)]
     assert kinds.count(True) == 1, f"{rule.full_method}: exactly one access kind"

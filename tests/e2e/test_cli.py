@@ -26,9 +26,9 @@ def running(tmp_path_factory):
 
 
 def pivotal(*args: str, env: dict[str, str] | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([str(VENV_BIN / "pivotal"), *args], cwd=cwd, capture_output=True, check=False,
-                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200",
-                                                       **(env or {})})
+    return subprocess.run([str(VENV_BIN / "pivotal"), *args], cwd=cwd, capture_output=True,
+                          check=False, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 def test_a_second_up_on_the_same_ports_refuses_naming_port_and_holder(running, tmp_path):

@@ -185,12 +185,13 @@ def test_unknown_json_field_is_refused(stack, token):
         "title": "T", "lineItems": [{"description": "a"}, {"description": "b", "colour": 1}]},
         token=token)
     assert nested.status == 400, nested.body
-    assert _details(nested.json()).get("BadRequest", nested.json())["fieldViolations"][0]["field"] == \
-        "quote.line_items[1].colour"
+    violations = _details(nested.json()).get("BadRequest", nested.json())["fieldViolations"]
+    assert violations[0]["field"] == "quote.line_items[1].colour"
     custom = stack.request("POST", "/v1/quotes/q-1:approve", {"etag": "e", "colour": 1},
                            token=token)
     assert custom.status == 400
-    assert quotation.total_calls() - before <= 0 + quotation.calls_to("/grpc.health.v1.Health/Check")
+    assert quotation.total_calls() - before <= 0 + quotation.calls_to(
+        "/grpc.health.v1.Health/Check")
 
 
 def _exemplar(descriptor, names: str, depth: int = 0) -> dict:

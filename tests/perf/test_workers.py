@@ -104,7 +104,8 @@ def test_sigterm_drains_every_worker_in_flight_calls_finish_new_calls_are_refuse
                          "PIVOTAL_GRACE_PERIOD_SECONDS": "15",
                          "PIVOTAL_WORKERS": str(WORKERS)})
     method = process.stdout.readline().strip()
-    assert find_rule("identity", public=True, empty_request_valid=True).full_method == method  # loads the descriptors
+    # find_rule loads the descriptors
+    assert find_rule("identity", public=True, empty_request_valid=True).full_method == method
     output = Lines(process)
     assert wait_for_health(f"127.0.0.1:{port}"), stop(process)
     outcomes: list[object] = []

@@ -34,7 +34,8 @@ def day(year: int, month: int, day_: int) -> date_pb2.Date:
     return date_pb2.Date(year=year, month=month, day=day_)
 
 
-def customer_request(name: str = "ACME GmbH", **fields) -> customer_service_pb2.CreateCustomerRequest:
+def customer_request(name: str = "ACME GmbH", **fields
+                     ) -> customer_service_pb2.CreateCustomerRequest:
     return customer_service_pb2.CreateCustomerRequest(customer=customer_pb2.Customer(
         display_name=name, legal_name=f"{name} (legal)", contact_name="Ann Buyer",
         billing_address=address_pb2.Address(address_lines=["Main Street 1"], locality="Berlin",
@@ -67,8 +68,9 @@ def priced_line(description: str, quantity: str, unit: int, price: str, currency
 def card_line(card: rate_card_pb2.RateCard, item_index: int, quantity: str, **extra
               ) -> quote_pb2.QuoteLineItem:
     item = card.items[item_index]
-    return quote_pb2.QuoteLineItem(quantity=dec(quantity), rate_card_item=quote_pb2.RateCardItemReference(
-        rate_card_id=card.rate_card_id, rate_card_item_id=item.rate_card_item_id), **extra)
+    return quote_pb2.QuoteLineItem(
+        quantity=dec(quantity), rate_card_item=quote_pb2.RateCardItemReference(
+            rate_card_id=card.rate_card_id, rate_card_item_id=item.rate_card_item_id), **extra)
 
 
 def quote_request(customer_id: str, lines, *, currency: str = "EUR", title: str = "Relaunch",

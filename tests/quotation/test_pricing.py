@@ -110,7 +110,8 @@ def test_worked_example(name):
 
 
 def test_pinned_hourly_rate_is_net_after_discounts_over_hours_half_even_to_4_places():
-    _, lines, discount, *_ = WORKED_EXAMPLES["EUR, amount off spread over three lines, two VAT rates"]
+    example = "EUR, amount off spread over three lines, two VAT rates"
+    _, lines, discount, *_ = WORKED_EXAMPLES[example]
     pricing = price_quote("EUR", lines, discount)
     # 3 days × 8 h = 24 h for 1883.13: 78.46375 → 78.4638 (ties to even).
     assert pinned_hourly_rate(pricing.lines[1], D(3), Unit.DAY, D(8)) == D("78.4638")

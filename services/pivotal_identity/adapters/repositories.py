@@ -418,7 +418,8 @@ class InvitationRepository(VersionedRepository):
         order = [(t.invitations.c.create_time, True), (t.invitations.c.id, False)]
         rows = self._s.execute(statement.where(after_position(order, after))
                                .order_by(*order_by(order)).limit(limit))
-        return [self._seen(from_row(Invitation, r, {"state": InvitationState})) for r in rows], total
+        return [self._seen(from_row(Invitation, r, {"state": InvitationState}))
+                for r in rows], total
 
 
 class ResetTokenRepository:

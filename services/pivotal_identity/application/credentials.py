@@ -31,8 +31,8 @@ class CredentialsService:
         self._deps = deps
         self._auth = auth
 
-    def change(self, caller: Caller, current_password: str, new_password: str, keep_other_sessions: bool
-               ) -> None:
+    def change(self, caller: Caller, current_password: str, new_password: str,
+               keep_other_sessions: bool) -> None:
         deps = self._deps
         require_user(caller)
         v = ViolationCollector()

@@ -119,7 +119,8 @@ class InvitationsService:
         with self._deps.uow(read_only=True) as uow:
             return _invitation_of(uow, caller, invitation_id)
 
-    def list(self, caller: Caller, page_size: int, page_token: str, state: InvitationState | None, email: str):
+    def list(self, caller: Caller, page_size: int, page_token: str, state: InvitationState | None,
+             email: str):
         page = page_request(page_size, page_token, state, email)
         with self._deps.uow(read_only=True) as uow:
             found, total = uow.invitations.list(

@@ -140,8 +140,8 @@ class OrganizationsService:
                 raise NotFound("organization", organization_id)
             return organization_of(uow, caller)
 
-    def update(self, caller: Caller, organization_id: str, data: OrganizationInput, paths: list[str],
-               etag: str) -> Organization:
+    def update(self, caller: Caller, organization_id: str, data: OrganizationInput,
+               paths: list[str], etag: str) -> Organization:
         deps = self._deps
         v = ViolationCollector()
         fields = paths.fields(ORGANIZATION_FIELDS)

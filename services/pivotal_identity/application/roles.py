@@ -91,7 +91,8 @@ class RolesService:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    def permissions(self, caller: Caller, page_size: int, page_token: str, resource: str, workload: str):
+    def permissions(self, caller: Caller, page_size: int, page_token: str, resource: str,
+                    workload: str):
         page = page_request(page_size, page_token, resource, workload)
         entries = [e for e in self._deps.catalog.entries
                    if (not resource or e.resource == resource)
@@ -164,7 +165,8 @@ class RolesService:
                 role.user_count = uow.users.role_user_count(caller.organization_id, role.id)
         return chunk, token, len(roles)
 
-    def update(self, caller: Caller, role_id: str, data: RoleInput, paths: list[str], etag: str) -> Role:
+    def update(self, caller: Caller, role_id: str, data: RoleInput, paths: list[str],
+               etag: str) -> Role:
         deps = self._deps
         now = deps.clock()
         v = ViolationCollector()

@@ -83,7 +83,8 @@ class ServiceAccountsService:
             lambda found: uow.service_accounts.get(caller.organization_id, found),
             caller.organization_id, "service account", account_id)
 
-    def create(self, caller: Caller, data: AccountInput, request_id: str) -> tuple[ServiceAccount, str]:
+    def create(self, caller: Caller, data: AccountInput, request_id: str
+               ) -> tuple[ServiceAccount, str]:
         deps = self._deps
         now = deps.clock()
         key = RequestKey(f"service_account:{caller.organization_id}", request_id,
@@ -117,8 +118,8 @@ class ServiceAccountsService:
         found, token = page.slice(found, key=lambda account: (account.display_name, account.id))
         return found, token, total
 
-    def update(self, caller: Caller, account_id: str, data: AccountInput, paths: list[str], etag: str
-               ) -> ServiceAccount:
+    def update(self, caller: Caller, account_id: str, data: AccountInput, paths: list[str],
+               etag: str) -> ServiceAccount:
         now = self._deps.clock()
         v = ViolationCollector()
         fields = paths.fields(ACCOUNT_FIELDS)
@@ -151,7 +152,8 @@ class ServiceAccountsService:
                                              "SERVICE_ACCOUNT_DELETED", now)
                 uow.commit()
 
-    def rotate_secret(self, caller: Caller, account_id: str, etag: str) -> tuple[ServiceAccount, str]:
+    def rotate_secret(self, caller: Caller, account_id: str, etag: str
+                      ) -> tuple[ServiceAccount, str]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             account = self._get(uow, caller, account_id)

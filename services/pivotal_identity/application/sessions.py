@@ -27,7 +27,8 @@ class SessionsService:
                                   limit=page.size + 1)
         return page.slice(found, key=lambda session: (session.create_time, session.id))
 
-    def list_mine(self, caller: Caller, page_size: int, page_token: str, state: SessionState | None):
+    def list_mine(self, caller: Caller, page_size: int, page_token: str,
+                  state: SessionState | None):
         with self._deps.uow(read_only=True) as uow:
             require_user(caller)
             sessions, token = self._list(uow, caller, caller.subject, state, page_size,
@@ -54,7 +55,8 @@ class SessionsService:
                                          state, page_size, page_token)
         return sessions, token, caller.session_id
 
-    def revoke_of(self, caller: Caller, user_id: str, session_id: str) -> tuple[Session, str | None]:
+    def revoke_of(self, caller: Caller, user_id: str, session_id: str
+                  ) -> tuple[Session, str | None]:
         now = self._deps.clock()
         with self._deps.uow() as uow:
             user = user_in(uow, caller, user_id)

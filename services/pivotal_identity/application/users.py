@@ -177,8 +177,8 @@ class UsersService:
                 raise NotFound("user", user_id)
         return [found[i] for i in user_ids]
 
-    def list(self, caller: Caller, page_size: int, page_token: str, state: UserState | None, role_id: str,
-             query: str, locked_only: bool):
+    def list(self, caller: Caller, page_size: int, page_token: str, state: UserState | None,
+             role_id: str, query: str, locked_only: bool):
         v = ViolationCollector()
         v.require(len(query) <= 100, "query", "must be at most 100 characters")
         v.raise_if_any()
@@ -212,7 +212,8 @@ class UsersService:
             uow.commit()
         return user
 
-    def update(self, caller: Caller, user_id: str, data: ProfileInput, paths: list[str], etag: str) -> User:
+    def update(self, caller: Caller, user_id: str, data: ProfileInput, paths: list[str],
+               etag: str) -> User:
         with self._deps.uow() as uow:
             user = user_in(uow, caller, user_id)
             guard_user_target(uow, caller, user)

@@ -134,12 +134,13 @@ class UserServicer(user_grpc.UserServiceServicer):
         self.app = app
 
     def CreateUser(self, request, context):
-        created = self.app.users.create(caller_of_call(), c.profile_input(request.user), request.password,
-                                        request.request_id)
+        created = self.app.users.create(caller_of_call(), c.profile_input(request.user),
+                                        request.password, request.request_id)
         return user_pb.CreateUserResponse(user=c.user(created))
 
     def GetUser(self, request, context):
-        return user_pb.GetUserResponse(user=c.user(self.app.users.get(caller_of_call(), request.user_id)))
+        return user_pb.GetUserResponse(
+            user=c.user(self.app.users.get(caller_of_call(), request.user_id)))
 
     def BatchGetUsers(self, request, context):
         found = self.app.users.batch_get(caller_of_call(), list(request.user_ids))
@@ -154,12 +155,15 @@ class UserServicer(user_grpc.UserServiceServicer):
                                          next_page_token=token, total_size=total)
 
     def UpdateUser(self, request, context):
-        changed = self.app.users.update(caller_of_call(), request.user.user_id, c.profile_input(request.user),
-                                        update_mask_of(request.update_mask, request.user), request.user.etag)
+        changed = self.app.users.update(caller_of_call(), request.user.user_id,
+                                        c.profile_input(request.user),
+                                        update_mask_of(request.update_mask, request.user),
+                                        request.user.etag)
         return user_pb.UpdateUserResponse(user=c.user(changed))
 
     def DeactivateUser(self, request, context):
-        changed = self.app.users.deactivate(caller_of_call(), request.user_id, request.etag, request.reason)
+        changed = self.app.users.deactivate(caller_of_call(), request.user_id, request.etag,
+                                            request.reason)
         return user_pb.DeactivateUserResponse(user=c.user(changed))
 
     def ReactivateUser(self, request, context):
@@ -167,7 +171,8 @@ class UserServicer(user_grpc.UserServiceServicer):
         return user_pb.ReactivateUserResponse(user=c.user(changed))
 
     def UnlockUser(self, request, context):
-        return user_pb.UnlockUserResponse(user=c.user(self.app.users.unlock(caller_of_call(), request.user_id)))
+        return user_pb.UnlockUserResponse(
+            user=c.user(self.app.users.unlock(caller_of_call(), request.user_id)))
 
     def DeleteUser(self, request, context):
         self.app.users.delete(caller_of_call(), request.user_id, request.etag)
@@ -183,7 +188,8 @@ class UserServicer(user_grpc.UserServiceServicer):
 
     def UpdateMe(self, request, context):
         changed = self.app.users.update_me(caller_of_call(), c.profile_input(request.user),
-                                           update_mask_of(request.update_mask, request.user), request.user.etag)
+                                           update_mask_of(request.update_mask, request.user),
+                                           request.user.etag)
         return user_pb.UpdateMeResponse(user=c.user(changed))
 
 
@@ -195,7 +201,8 @@ class InvitationServicer(inv_grpc.InvitationServiceServicer):
         return c.invitation(invitation, self.app.clock())
 
     def CreateInvitation(self, request, context):
-        created = self.app.invitations.create(caller_of_call(), c.invitation_input(request.invitation),
+        created = self.app.invitations.create(caller_of_call(),
+                                              c.invitation_input(request.invitation),
                                               request.request_id)
         return inv_pb.CreateInvitationResponse(invitation=self._out(created))
 
@@ -301,7 +308,8 @@ class SessionServicer(sess_grpc.SessionServiceServicer):
                                             next_page_token=token)
 
     def RevokeSession(self, request, context):
-        session, current = self.app.sessions.revoke_of(caller_of_call(), request.user_id, request.session_id)
+        session, current = self.app.sessions.revoke_of(caller_of_call(), request.user_id,
+                                                       request.session_id)
         return sess_pb.RevokeSessionResponse(session=self._out([session], current)[0])
 
 
@@ -310,12 +318,13 @@ class CredentialServicer(cred_grpc.CredentialServiceServicer):
         self.app = app
 
     def ChangePassword(self, request, context):
-        self.app.credentials.change(caller_of_call(), request.current_password, request.new_password,
-                                    request.keep_other_sessions)
+        self.app.credentials.change(caller_of_call(), request.current_password,
+                                    request.new_password, request.keep_other_sessions)
         return cred_pb.ChangePasswordResponse()
 
     def ResetUserPassword(self, request, context):
-        token, expire = self.app.credentials.reset_for(caller_of_call(), request.user_id, request.notify_user)
+        token, expire = self.app.credentials.reset_for(caller_of_call(), request.user_id,
+                                                       request.notify_user)
         return cred_pb.ResetUserPasswordResponse(reset_token=token, expire_time=ts(expire))
 
     def RequestPasswordReset(self, request, context):
@@ -335,7 +344,8 @@ class MfaServicer(mfa_grpc.MfaServiceServicer):
         return c.mfa_status(setup, self.app.clock())
 
     def GetMfaStatus(self, request, context):
-        return mfa_pb.GetMfaStatusResponse(mfa_status=self._status(self.app.mfa.status(caller_of_call())))
+        return mfa_pb.GetMfaStatusResponse(
+            mfa_status=self._status(self.app.mfa.status(caller_of_call())))
 
     def EnrollTotp(self, request, context):
         enrollment = self.app.mfa.enroll(caller_of_call(), request.password)
@@ -372,21 +382,25 @@ class RoleServicer(role_grpc.RoleServiceServicer):
                                                next_page_token=token, total_size=total)
 
     def CreateRole(self, request, context):
-        created = self.app.roles.create(caller_of_call(), c.role_input(request.role), request.request_id)
+        created = self.app.roles.create(caller_of_call(), c.role_input(request.role),
+                                        request.request_id)
         return role_pb.CreateRoleResponse(role=c.role(created))
 
     def GetRole(self, request, context):
-        return role_pb.GetRoleResponse(role=c.role(self.app.roles.get(caller_of_call(), request.role_id)))
+        return role_pb.GetRoleResponse(
+            role=c.role(self.app.roles.get(caller_of_call(), request.role_id)))
 
     def ListRoles(self, request, context):
-        found, token, total = self.app.roles.list(caller_of_call(), request.page_size, request.page_token,
-                                                  request.custom_only)
+        found, token, total = self.app.roles.list(caller_of_call(), request.page_size,
+                                                  request.page_token, request.custom_only)
         return role_pb.ListRolesResponse(roles=[c.role(r) for r in found],
                                          next_page_token=token, total_size=total)
 
     def UpdateRole(self, request, context):
-        changed = self.app.roles.update(caller_of_call(), request.role.role_id, c.role_input(request.role),
-                                        update_mask_of(request.update_mask, request.role), request.role.etag)
+        changed = self.app.roles.update(caller_of_call(), request.role.role_id,
+                                        c.role_input(request.role),
+                                        update_mask_of(request.update_mask, request.role),
+                                        request.role.etag)
         return role_pb.UpdateRoleResponse(role=c.role(changed))
 
     def DeleteRole(self, request, context):
@@ -394,16 +408,18 @@ class RoleServicer(role_grpc.RoleServiceServicer):
         return role_pb.DeleteRoleResponse()
 
     def AssignRole(self, request, context):
-        user = self.app.roles.assign(caller_of_call(), request.user_id, request.role_id, request.etag)
+        user = self.app.roles.assign(caller_of_call(), request.user_id, request.role_id,
+                                     request.etag)
         return role_pb.AssignRoleResponse(user=c.user(user))
 
     def RevokeRole(self, request, context):
-        user = self.app.roles.revoke(caller_of_call(), request.user_id, request.role_id, request.etag)
+        user = self.app.roles.revoke(caller_of_call(), request.user_id, request.role_id,
+                                     request.etag)
         return role_pb.RevokeRoleResponse(user=c.user(user))
 
     def CheckPermission(self, request, context):
-        allowed, roles = self.app.roles.check(caller_of_call(), request.organization_id, request.subject_id,
-                                              request.permission)
+        allowed, roles = self.app.roles.check(caller_of_call(), request.organization_id,
+                                              request.subject_id, request.permission)
         return role_pb.CheckPermissionResponse(allowed=allowed, granting_role_ids=roles)
 
 
@@ -418,8 +434,8 @@ class KeyServicer(key_grpc.KeyServiceServicer):
         return key_pb.GetJwksResponse(keys=[c.json_web_key(k) for k in self.app.keys.jwks()])
 
     def ListSigningKeys(self, request, context):
-        found, token = self.app.keys.list_keys(caller_of_call(), request.page_size, request.page_token,
-                                               request.show_expired)
+        found, token = self.app.keys.list_keys(caller_of_call(), request.page_size,
+                                               request.page_token, request.show_expired)
         now = self.app.clock()
         return key_pb.ListSigningKeysResponse(signing_keys=[c.signing_key(k, now) for k in found],
                                               next_page_token=token)
@@ -488,7 +504,8 @@ class ServiceAccountServicer(sa_grpc.ServiceAccountServiceServicer):
     def UpdateServiceAccount(self, request, context):
         changed = self.app.service_accounts.update(caller_of_call(),
             request.service_account.service_account_id,
-            c.account_input(request.service_account), update_mask_of(request.update_mask, request.service_account),
+            c.account_input(request.service_account),
+            update_mask_of(request.update_mask, request.service_account),
             request.service_account.etag)
         return sa_pb.UpdateServiceAccountResponse(service_account=c.service_account(changed))
 
@@ -497,7 +514,8 @@ class ServiceAccountServicer(sa_grpc.ServiceAccountServiceServicer):
         return sa_pb.DeleteServiceAccountResponse()
 
     def RotateServiceAccountSecret(self, request, context):
-        account, secret = self.app.service_accounts.rotate_secret(caller_of_call(), request.service_account_id,
+        account, secret = self.app.service_accounts.rotate_secret(caller_of_call(),
+                                                                  request.service_account_id,
                                                                   request.etag)
         return sa_pb.RotateServiceAccountSecretResponse(
             service_account=c.service_account(account), client_secret=secret)

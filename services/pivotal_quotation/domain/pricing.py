@@ -160,7 +160,8 @@ def price_quote(currency_code: str, lines: Sequence[PricedLineInput],
                          f"{net}", reasons.DISCOUNT_EXCEEDS_AMOUNT)
     problems.raise_if_any()
 
-    line_discounts = [_discount_of(line.discount, net, places) for line, net in zip(lines, nets, strict=False)]
+    line_discounts = [_discount_of(line.discount, net, places)
+                      for line, net in zip(lines, nets, strict=False)]
     after_line = [net - off for net, off in zip(nets, line_discounts, strict=False)]
     base = sum(after_line, Decimal(0))
     quote_discount = _discount_of(discount, base, places)
@@ -221,7 +222,8 @@ def _taxes(lines: Sequence[PricedLineInput], taxable: list[Decimal], places: int
         members = groups[tax]
         base = sum((taxable[i] for i in members), Decimal(0))
         amount = _rounded(base * tax.percent / HUNDRED, places)
-        for index, share in zip(members, _spread(amount, [taxable[i] for i in members], places), strict=False):
+        for index, share in zip(members, _spread(amount, [taxable[i] for i in members], places),
+                                strict=False):
             taxes[index] = share
         breakdown.append((tax, base, amount))
     return taxes, breakdown

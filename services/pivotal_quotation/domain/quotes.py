@@ -147,7 +147,8 @@ def price_content(content: QuoteContent, *, at: str = "quote") -> Pricing:
     one InvalidArgument."""
     violations = content_problems(content, at=at)
     try:
-        pricing = price_quote(content.currency_code, [line.pricing_input() for line in content.lines],
+        pricing = price_quote(content.currency_code,
+                              [line.pricing_input() for line in content.lines],
                               content.discount, at=at)
     except InvalidArgument as error:
         raise InvalidArgument(violations + error.violations) from None

@@ -59,14 +59,16 @@ def list_command(
                        f"attempts={letter.attempts}  at={letter.dead_lettered_at}  "
                        f"replays={letter.replays}\n    {letter.error}")
     if not as_json:
-        typer.echo(f"{len(letters)} dead letter(s) in {Topology(prefix).dead_letter_queue(service)}")
+        typer.echo(f"{len(letters)} dead letter(s) in "
+                   f"{Topology(prefix).dead_letter_queue(service)}")
 
 
 @dlq_app.command("replay")
 def replay_command(
     service: ServiceArgument,
-    event_id: Annotated[list[str] | None, typer.Option("--id", metavar="EVENT_ID", help="event id to replay "
-                                                       "(repeatable)")] = None,
+    event_id: Annotated[list[str] | None, typer.Option("--id", metavar="EVENT_ID",
+                                                       help="event id to replay (repeatable)")
+                        ] = None,
     replay_all: Annotated[bool, typer.Option("--all", help="replay every dead letter")] = False,
     prefix: PrefixOption = "pivotal",
 ) -> None:
@@ -96,8 +98,10 @@ def replay_command(
 @events_app.command("bench")
 def bench_command(
     events: Annotated[int, typer.Option(metavar="N", help="events per phase")] = 20_000,
-    rate: Annotated[float, typer.Option(metavar="PER_SECOND", help="offered events/s in the lag phase")] = 500.0,
-    seconds: Annotated[float, typer.Option(metavar="SECONDS", help="length of the lag phase")] = 10.0,
+    rate: Annotated[float, typer.Option(metavar="PER_SECOND",
+                                        help="offered events/s in the lag phase")] = 500.0,
+    seconds: Annotated[float, typer.Option(metavar="SECONDS",
+                                           help="length of the lag phase")] = 10.0,
     writers: Annotated[int, typer.Option(metavar="N", help="writer threads in the live phase")] = 4,
 ) -> None:
     """Throughput and lag of outbox → RabbitMQ → consumer on PIVOTAL_DATABASE_URL (PostgreSQL)."""

@@ -150,8 +150,8 @@ class Dispatcher:
                 envelope = envelope_of(delivery.message, delivery.delivery_count)
                 subscription = self._subscriptions.get(envelope.type)
                 if subscription is None:
-                    outcomes[index] = DeadLetter("unhandled-type",
-                                                 f"{self.consumer} has no handler for {envelope.type}")
+                    outcomes[index] = DeadLetter(
+                        "unhandled-type", f"{self.consumer} has no handler for {envelope.type}")
                     continue
                 event = decode_event(subscription.event, delivery.message.body)
             except UndecodableMessage as error:

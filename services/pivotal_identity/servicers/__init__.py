@@ -72,6 +72,7 @@ from pivotal.identity.v1 import (
     user_service_pb2_grpc as user_grpc,
 )
 from pivotal_runtime.kit.caller import caller_of_call
+from pivotal_runtime.kit.listing import add_servicers
 from pivotal_runtime.kit.proto_types import update_mask_of
 from pivotal_runtime.revocation import Scope
 
@@ -542,8 +543,4 @@ REGISTRATIONS = (
 
 
 def add_all(server, app) -> set[str]:
-    names = set()
-    for servicer, add, module in REGISTRATIONS:
-        add(servicer(app), server)
-        names |= {s.full_name for s in module.DESCRIPTOR.services_by_name.values()}
-    return names
+    return add_servicers(server, app, REGISTRATIONS)

@@ -154,6 +154,10 @@ def test_secrets_come_from_the_existing_secret_only():
             continue
         assert env["PIVOTAL_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == secret
         assert env["PIVOTAL_AMQP_URL"]["valueFrom"]["secretKeyRef"]["name"] == secret
+        # Each service calls others as its own workload (plan limits, the revocation pull).
+        workload = env["PIVOTAL_WORKLOAD_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]
+        assert (workload["name"], workload["key"]) == (
+            secret, f"workload-secret-{component(deployment)}")
 
 
 def test_the_migration_job_is_a_pre_install_and_pre_upgrade_hook_without_a_sidecar():

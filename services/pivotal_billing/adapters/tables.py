@@ -5,7 +5,7 @@ quantities integer millionths (exact sums in SQL)."""
 
 from __future__ import annotations
 
-from pivotal_runtime.kit.tables import add_runtime_tables
+from pivotal_runtime.kit.tables import add_runtime_tables, versioned_columns
 from pivotal_runtime.types import UtcDateTime
 from sqlalchemy import (
     JSON,
@@ -28,11 +28,6 @@ Org = String(100)
 Day = String(10)
 
 
-def _times() -> list[Column]:
-    return [Column("create_time", UtcDateTime(), nullable=False),
-            Column("update_time", UtcDateTime(), nullable=False),
-            Column("version", Integer(), nullable=False)]
-
 
 plans = Table(
     "plans", metadata,
@@ -45,7 +40,7 @@ plans = Table(
     Column("default_plan", Boolean(), nullable=False),
     Column("display_order", Integer(), nullable=False),
     Column("current_version", Integer(), nullable=False),
-    *_times(),
+    *versioned_columns(),
     Index("ix_plans_code", "code", unique=True),
 )
 
@@ -80,7 +75,7 @@ subscriptions = Table(
     Column("cancel_time", UtcDateTime(), nullable=True),
     Column("transitions", JSON(), nullable=False),
     Column("entitlements_version", BigInteger(), nullable=False),
-    *_times(),
+    *versioned_columns(),
     Index("ix_subscriptions_organization", "organization_id", unique=True),
     Index("ix_subscriptions_state_period_end", "state", "period_end"),
 )
@@ -138,7 +133,7 @@ invoices = Table(
     Column("open_key", String(220), nullable=True),
     # The total × 10⁴ (exact for every currency), for ordering by amount.
     Column("total_e4", BigInteger(), nullable=False),
-    *_times(),
+    *versioned_columns(),
     Index("ix_invoices_open_key", "organization_id", "open_key", unique=True),
     Index("ix_invoices_organization_created", "organization_id", "create_time", "id"),
 )

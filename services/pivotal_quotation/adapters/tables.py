@@ -5,7 +5,7 @@ ordering by amount."""
 
 from __future__ import annotations
 
-from pivotal_runtime.kit.tables import add_runtime_tables
+from pivotal_runtime.kit.tables import add_runtime_tables, versioned_columns
 from pivotal_runtime.types import UtcDateTime
 from sqlalchemy import (
     JSON,
@@ -26,11 +26,6 @@ runtime = add_runtime_tables(metadata)
 Id = String(36)
 
 
-def _times() -> list[Column]:
-    return [Column("create_time", UtcDateTime(), nullable=False),
-            Column("update_time", UtcDateTime(), nullable=False),
-            Column("version", Integer(), nullable=False)]
-
 
 customers = Table(
     "customers", metadata,
@@ -48,7 +43,7 @@ customers = Table(
     Column("notes", Text(), nullable=False),
     Column("state", String(16), nullable=False),
     Column("archive_time", UtcDateTime(), nullable=True),
-    *_times(),
+    *versioned_columns(),
     Index("ix_customers_organization_name", "organization_id", "display_name", "id"),
 )
 
@@ -60,7 +55,7 @@ tax_rates = Table(
     Column("rate_percent", String(20), nullable=False),
     Column("organization_default", Boolean(), nullable=False),
     Column("description", Text(), nullable=False),
-    *_times(),
+    *versioned_columns(),
     Index("ix_tax_rates_organization_name", "organization_id", "display_name", unique=True),
 )
 
@@ -84,7 +79,7 @@ rate_cards = Table(
     Column("description", Text(), nullable=False),
     Column("currency_code", String(3), nullable=False),
     Column("state", String(16), nullable=False),
-    *_times(),
+    *versioned_columns(),
     Index("ix_rate_cards_organization_name", "organization_id", "display_name", "id"),
 )
 
@@ -125,7 +120,7 @@ quotes = Table(
     Column("decision", JSON(), nullable=True),
     Column("send_time", UtcDateTime(), nullable=True),
     Column("project_creation", JSON(), nullable=True),
-    *_times(),
+    *versioned_columns(),
     Index("ix_quotes_organization_created", "organization_id", "create_time", "id"),
     Index("ix_quotes_organization_number", "organization_id", "quote_number", "revision",
           unique=True),

@@ -55,6 +55,14 @@ class RuntimeTables(NamedTuple):
     job_runs: Table
 
 
+def versioned_columns() -> list[Column]:
+    """`create_time`, `update_time` and `version`: the row of a `kit.resources.Versioned`
+    aggregate (what `VersionedRepository` reads and compares)."""
+    return [Column("create_time", UtcDateTime(), nullable=False),
+            Column("update_time", UtcDateTime(), nullable=False),
+            Column("version", Integer(), nullable=False)]
+
+
 def add_runtime_tables(metadata: MetaData) -> RuntimeTables:
     """Copies every runtime table into a service's MetaData (for autogenerate and tests)."""
     return RuntimeTables(*(table.to_metadata(metadata) for table in (

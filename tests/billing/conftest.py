@@ -36,6 +36,7 @@ from pivotal_runtime.outbox import outbox
 from pivotal_runtime.settings import Settings
 
 from tests.quotation.conftest import MovableClock, User
+from tests.support.domains import fresh_settings
 from tests.support.hosts import served
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
 
@@ -144,14 +145,8 @@ def billing_server(settings):
 
 
 def _billing_settings(backend, state_dir, postgres_url, **overrides) -> Settings:
-    if backend == "postgres":
-        engine = sa.create_engine(postgres_url, poolclass=sa.NullPool)
-        with engine.begin() as connection:
-            connection.exec_driver_sql('DROP SCHEMA IF EXISTS "billing" CASCADE')
-        engine.dispose()
-    return Settings(database_url=postgres_url if backend == "postgres" else None,
-                    state_dir=state_dir, health_probe_interval_seconds=0.5,
-                    grace_period_seconds=2, **overrides)
+    return fresh_settings(state_dir, postgres_url if backend == "postgres" else None,
+                          ("billing",), **overrides)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres",

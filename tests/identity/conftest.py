@@ -42,6 +42,7 @@ from pivotal_runtime.outbox import outbox
 from pivotal_runtime.server import ServiceHost
 from pivotal_runtime.settings import Settings
 
+from tests.support.domains import fresh_settings
 from tests.support.fake_billing import FakeBilling
 from tests.support.net import free_port
 
@@ -215,14 +216,8 @@ def identity_server(settings: Settings, identity: IdentitySettings | None = None
 
 def settings_for(backend: str, state_dir: Path, postgres_url: str | None, **overrides
                  ) -> Settings:
-    if backend == "postgres":
-        engine = sa.create_engine(postgres_url, poolclass=sa.NullPool)
-        with engine.begin() as connection:
-            connection.exec_driver_sql('DROP SCHEMA IF EXISTS "identity" CASCADE')
-        engine.dispose()
-    return Settings(database_url=postgres_url if backend == "postgres" else None,
-                    state_dir=state_dir, health_probe_interval_seconds=0.5,
-                    grace_period_seconds=2, **overrides)
+    return fresh_settings(state_dir, postgres_url if backend == "postgres" else None,
+                          ("identity",), **overrides)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from pivotal_runtime.migrations import upgrade
 from pivotal_runtime.outbox import outbox
 from pivotal_runtime.settings import Settings
 
-from tests.support.domains import MovableClock, User
+from tests.support.domains import MovableClock, User, fresh_settings
 from tests.support.hosts import served
 from tests.support.tokens import AUDIENCE, ISSUER, TokenMinter
 
@@ -104,14 +104,8 @@ def quotation_server(settings: Settings, *, max_workers: int | None = None):
 
 def settings_for(backend: str, state_dir: Path, postgres_url: str | None, **overrides
                  ) -> Settings:
-    if backend == "postgres":
-        engine = sa.create_engine(postgres_url, poolclass=sa.NullPool)
-        with engine.begin() as connection:
-            connection.exec_driver_sql('DROP SCHEMA IF EXISTS "quotation" CASCADE')
-        engine.dispose()
-    return Settings(database_url=postgres_url if backend == "postgres" else None,
-                    state_dir=state_dir, health_probe_interval_seconds=0.5,
-                    grace_period_seconds=2, **overrides)
+    return fresh_settings(state_dir, postgres_url if backend == "postgres" else None,
+                          ("quotation",), **overrides)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres",

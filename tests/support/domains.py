@@ -127,10 +127,10 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0, what: str
         time.sleep(0.05)
 
 
-def settings_for(state_dir: Path, postgres_url: str | None, schemas: tuple[str, ...],
-                 **overrides) -> Settings:
+def fresh_settings(state_dir: Path, postgres_url: str | None, schemas: tuple[str, ...],
+                   **overrides) -> Settings:
     """Embedded settings (SQLite per service) or PostgreSQL ones with the services' schemas
-    dropped first."""
+    dropped first; quick health probes and a short grace period."""
     if postgres_url:
         engine = sa.create_engine(postgres_url, poolclass=sa.NullPool)
         with engine.begin() as connection:
@@ -138,9 +138,16 @@ def settings_for(state_dir: Path, postgres_url: str | None, schemas: tuple[str, 
                 connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
     return Settings(database_url=postgres_url, state_dir=state_dir,
-                    health_probe_interval_seconds=0.5, grace_period_seconds=2,
-                    outbox_poll_interval_seconds=0.05, bus_retry_delay_seconds=0.05,
-                    bus_retry_max_delay_seconds=0.2, **overrides)
+                    **{"health_probe_interval_seconds": 0.5, "grace_period_seconds": 2,
+                       **overrides})
+
+
+def settings_for(state_dir: Path, postgres_url: str | None, schemas: tuple[str, ...],
+                 **overrides) -> Settings:
+    """`fresh_settings` with a quick outbox relay and bus retries (stacks of domains)."""
+    return fresh_settings(state_dir, postgres_url, schemas, outbox_poll_interval_seconds=0.05,
+                          bus_retry_delay_seconds=0.05, bus_retry_max_delay_seconds=0.2,
+                          **overrides)
 
 
 @contextlib.contextmanager
